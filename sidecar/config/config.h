@@ -1,0 +1,77 @@
+// The sidecar's configuration: SPEC section 4, one struct per YAML section.
+// Defaults here are the documented defaults; loading and validation live in
+// config_loader.h.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kafka_sidecar {
+
+enum class OrderingMode { kPartition, kNone };
+
+struct KafkaConfig {
+  std::string bootstrap_servers = "localhost:9092";
+  std::string group_id = "kafka-sidecar";
+  std::vector<std::string> topics;
+  std::string auto_offset_reset = "earliest";  // earliest | latest
+  bool enable_auto_commit = false;             // true = at-most-once
+  int32_t session_timeout_ms = 45000;
+  int32_t heartbeat_interval_ms = 3000;
+  int32_t fetch_min_bytes = 1;
+  int32_t fetch_max_wait_ms = 100;
+  // Passed to librdkafka as they are; values may be secrets.
+  std::map<std::string, std::string> properties;
+};
+
+struct ProcessingConfig {
+  int32_t max_workers = 4;          // dispatcher threads
+  int32_t partition_workers = 1;    // batches of one partition in flight
+  int32_t batch_size = 100;
+  int32_t batch_timeout_ms = 5;
+  OrderingMode ordering = OrderingMode::kPartition;
+  int32_t max_retries = 3;
+  int32_t retry_backoff_ms = 1000;
+  int32_t retry_backoff_max_ms = 30000;
+  int32_t error_threshold = 10;
+  int32_t error_window_ms = 60000;
+  int32_t pause_duration_ms = 30000;
+  int32_t ack_timeout_ms = 30000;
+  std::string dead_letter_topic;    // empty = none
+  uint32_t max_in_flight_messages = 1000;
+  uint64_t max_in_flight_bytes = 16ull << 20;
+  int32_t commit_interval_ms = 1000;
+  int32_t revoke_timeout_ms = 10000;
+  int32_t drain_timeout_ms = 15000;
+};
+
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // set = mTLS
+};
+
+struct ServerConfig {
+  std::string grpc_listen = "127.0.0.1:50051";  // host:port or unix:/path
+  std::string http_listen = "127.0.0.1:8080";   // empty = disabled
+  TlsConfig tls;
+};
+
+struct ObservabilityConfig {
+  std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
+  std::string log_format = "text";  // text | json
+  int32_t stats_interval_ms = 60000;  // 0 = no stats line
+  int32_t health_check_interval_ms = 5000;
+  int32_t stall_timeout_ms = 60000;
+};
+
+struct Config {
+  KafkaConfig kafka;
+  ProcessingConfig processing;
+  ServerConfig server;
+  ObservabilityConfig observability;
+};
+
+}  // namespace kafka_sidecar
