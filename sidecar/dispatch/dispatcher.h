@@ -1,0 +1,23 @@
+// A dispatcher thread owns a set of partitions: it reads their records from
+// its Kafka queue, batches them per partition, sends batches to the streams
+// the partitions are bound to, applies settlements and stores commit offsets.
+#pragma once
+
+#include "sidecar/common/wakeable.h"
+#include "sidecar/dispatch/dispatcher_command.h"
+
+namespace kafka_sidecar {
+
+class Dispatcher : public Wakeable {
+ public:
+  virtual int index() const = 0;
+  // Thread-safe, non-blocking.
+  virtual void Post(DispatcherCommand command) = 0;
+  virtual void Start() = 0;
+  // Stops the thread; partitions still held are dropped without commits.
+  virtual void Stop() = 0;
+  // Partitions currently owned, for load balancing new assignments.
+  virtual size_t partition_count() const = 0;
+};
+
+}  // namespace kafka_sidecar

@@ -1,0 +1,373 @@
+#include "sidecar/kafka/kafka_consumer_impl.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "spdlog/spdlog.h"
+#include "sidecar/coordinator/coordinator.h"
+
+namespace kafka_sidecar {
+namespace {
+
+using TpList = std::unique_ptr<rd_kafka_topic_partition_list_t,
+                               decltype(&rd_kafka_topic_partition_list_destroy)>;
+
+TpList NewList(int size) {
+  return TpList(rd_kafka_topic_partition_list_new(size), &rd_kafka_topic_partition_list_destroy);
+}
+
+TpList ListOf(const TopicPartition& tp) {
+  TpList list = NewList(1);
+  rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  return list;
+}
+
+std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* parts) {
+  std::vector<TopicPartition> out;
+  out.reserve(parts->cnt);
+  for (int i = 0; i < parts->cnt; ++i) {
+    out.push_back(TopicPartition{parts->elems[i].topic, parts->elems[i].partition});
+  }
+  return out;
+}
+
+std::string Describe(const std::vector<TopicPartition>& tps) {
+  return absl::StrJoin(tps, ",", [](std::string* out, const TopicPartition& tp) {
+    absl::StrAppend(out, tp.ToString());
+  });
+}
+
+void LogCallback(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
+  const auto lvl = level <= 3   ? spdlog::level::err
+                   : level == 4 ? spdlog::level::warn
+                   : level <= 6 ? spdlog::level::info
+                                : spdlog::level::debug;
+  spdlog::log(lvl, "librdkafka {}: {}", fac, buf);
+}
+
+void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
+  spdlog::warn("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
+}
+
+// Settings the sidecar owns: setting them through kafka.properties would
+// break its delivery guarantees or duplicate a first-class key.
+constexpr const char* kReservedProperties[] = {
+    "bootstrap.servers",   "group.id",           "enable.auto.commit",
+    "enable.auto.offset.store", "auto.offset.reset", "session.timeout.ms",
+    "heartbeat.interval.ms",    "fetch.min.bytes",   "fetch.wait.max.ms",
+};
+
+}  // namespace
+
+class KafkaConsumerImpl::Queue final : public DispatchQueue {
+ public:
+  explicit Queue(rd_kafka_queue_t* q) : q_(q) {}
+  ~Queue() override { rd_kafka_queue_destroy(q_); }
+
+  rd_kafka_queue_t* raw() const { return q_; }
+
+  void Consume(std::chrono::milliseconds timeout, size_t max,
+               std::vector<FetchedRecord>* out) override {
+    if (buf_.size() < max) buf_.resize(max);
+    const ssize_t n = rd_kafka_consume_batch_queue(q_, static_cast<int>(timeout.count()),
+                                                   buf_.data(), max);
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = buf_[i];
+      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          spdlog::warn("kafka: consume error: {}", rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      const char* topic = rd_kafka_topic_name(m->rkt);
+      const int32_t partition = m->partition;
+      out->push_back(FetchedRecord{topic, partition, RecordFromMessage(m)});
+    }
+  }
+
+  void Wake() override { rd_kafka_queue_yield(q_); }
+
+ private:
+  rd_kafka_queue_t* const q_;
+  std::vector<rd_kafka_message_t*> buf_;
+};
+
+KafkaConsumerImpl::KafkaConsumerImpl(const Config& config, SidecarStats* stats)
+    : config_(config), stats_(stats) {}
+
+absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
+    const Config& config, int num_queues, SidecarStats* stats) {
+  std::unique_ptr<KafkaConsumerImpl> self(new KafkaConsumerImpl(config, stats));
+  const KafkaConfig& k = config.kafka;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  absl::Status status;
+  auto set = [&](const std::string& key, const std::string& value, const std::string& config_key) {
+    if (!status.ok()) return;
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      status = absl::InvalidArgumentError(absl::StrCat(config_key, ": ", err));
+    }
+  };
+  set("client.id", "kafka-sidecar", "kafka.properties.client.id");
+  set("partition.assignment.strategy", "cooperative-sticky",
+      "kafka.properties.partition.assignment.strategy");
+  // Bounds prefetch per partition; dispatchers bound what waits beyond it.
+  set("queued.max.messages.kbytes", "16384", "kafka.properties.queued.max.messages.kbytes");
+  set("enable.partition.eof", "false", "kafka.properties.enable.partition.eof");
+  for (const auto& [key, value] : k.properties) {
+    for (const char* reserved : kReservedProperties) {
+      if (key == reserved && status.ok()) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("kafka.properties.", key, ": set by the sidecar; use the kafka section's "
+                         "own key instead"));
+      }
+    }
+    set(key, value, absl::StrCat("kafka.properties.", key));
+  }
+  set("bootstrap.servers", k.bootstrap_servers, "kafka.bootstrap_servers");
+  set("group.id", k.group_id, "kafka.group_id");
+  set("auto.offset.reset", k.auto_offset_reset, "kafka.auto_offset_reset");
+  set("session.timeout.ms", std::to_string(k.session_timeout_ms), "kafka.session_timeout_ms");
+  set("heartbeat.interval.ms", std::to_string(k.heartbeat_interval_ms),
+      "kafka.heartbeat_interval_ms");
+  set("fetch.min.bytes", std::to_string(k.fetch_min_bytes), "kafka.fetch_min_bytes");
+  set("fetch.wait.max.ms", std::to_string(k.fetch_max_wait_ms), "kafka.fetch_max_wait_ms");
+  // The sidecar stores each partition's watermark itself and commits on its
+  // own schedule, in both delivery modes.
+  set("enable.auto.commit", "false", "kafka.enable_auto_commit");
+  set("enable.auto.offset.store", "false", "kafka.enable_auto_commit");
+  if (!status.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return status;
+  }
+  rd_kafka_conf_set_opaque(conf, self.get());
+  rd_kafka_conf_set_log_cb(conf, &LogCallback);
+  rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
+  rd_kafka_conf_set_rebalance_cb(conf, &KafkaConsumerImpl::RebalanceCallback);
+  rd_kafka_conf_set_offset_commit_cb(conf, &KafkaConsumerImpl::CommitCallback);
+
+  self->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (self->rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("kafka: cannot create consumer: ", err));
+  }
+  rd_kafka_poll_set_consumer(self->rk_);
+  self->cooperative_ = std::string(rd_kafka_rebalance_protocol(self->rk_)) != "EAGER";
+  for (int i = 0; i < num_queues; ++i) {
+    self->queues_.push_back(std::make_unique<Queue>(rd_kafka_queue_new(self->rk_)));
+  }
+  return self;
+}
+
+KafkaConsumerImpl::~KafkaConsumerImpl() {
+  stop_.store(true);
+  if (control_.joinable()) control_.join();
+  for (auto& [tp, q] : forwarded_) {
+    rd_kafka_queue_forward(q, nullptr);
+    rd_kafka_queue_destroy(q);
+  }
+  forwarded_.clear();
+  queues_.clear();
+  if (rk_ != nullptr) rd_kafka_destroy(rk_);
+}
+
+std::vector<DispatchQueue*> KafkaConsumerImpl::queues() {
+  std::vector<DispatchQueue*> out;
+  for (auto& q : queues_) out.push_back(q.get());
+  return out;
+}
+
+absl::Status KafkaConsumerImpl::Start(Coordinator* coordinator) {
+  coordinator_ = coordinator;
+  TpList topics = NewList(static_cast<int>(config_.kafka.topics.size()));
+  for (const std::string& t : config_.kafka.topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  if (rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, topics.get()); err) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka.topics: subscribe failed: ", rd_kafka_err2str(err)));
+  }
+  spdlog::info("kafka: subscribed to {} as group {} ({} rebalancing)",
+               absl::StrJoin(config_.kafka.topics, ","), config_.kafka.group_id,
+               cooperative_ ? "cooperative" : "eager");
+  control_ = std::thread([this] { ControlLoop(); });
+  return absl::OkStatus();
+}
+
+void KafkaConsumerImpl::ControlLoop() {
+  using std::chrono::steady_clock;
+  const auto interval = std::chrono::milliseconds(config_.processing.commit_interval_ms);
+  auto next_commit = steady_clock::now() + interval;
+  while (!stop_.load()) {
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next_commit - steady_clock::now());
+    const int timeout = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 100));
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, timeout)) {
+      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        spdlog::warn("kafka: {}", rd_kafka_message_errstr(m));
+      } else {
+        // Every assigned partition is forwarded before its fetch starts.
+        spdlog::error("kafka: record of {}/{} offset {} reached the control queue", 
+                      rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+      }
+      rd_kafka_message_destroy(m);
+    }
+    if (steady_clock::now() >= next_commit) {
+      CommitStored(/*sync=*/false);
+      next_commit = steady_clock::now() + interval;
+    }
+  }
+}
+
+void KafkaConsumerImpl::CommitStored(bool sync) {
+  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, nullptr, sync ? 0 : 1);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    spdlog::warn("kafka: commit failed: {}", rd_kafka_err2str(err));
+  }
+}
+
+void KafkaConsumerImpl::CommitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                       rd_kafka_topic_partition_list_t* offsets, void*) {
+  if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("kafka: offset commit failed: {}", rd_kafka_err2str(err));
+    return;
+  }
+  for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {
+    const auto& e = offsets->elems[i];
+    if (e.err) {
+      spdlog::warn("kafka: offset commit of {}/{} at {} failed: {}", e.topic, e.partition, e.offset,
+                   rd_kafka_err2str(e.err));
+    }
+  }
+}
+
+void KafkaConsumerImpl::RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                          rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  auto* self = static_cast<KafkaConsumerImpl*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->OnAssign(parts);
+  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    self->OnRevoke(parts);
+  } else {
+    spdlog::error("kafka: rebalance error: {}", rd_kafka_err2str(err));
+    if (self->cooperative_) {
+      rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
+      if (e) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+}
+
+void KafkaConsumerImpl::OnAssign(rd_kafka_topic_partition_list_t* parts) {
+  const std::vector<TopicPartition> tps = ToVector(parts);
+  const std::vector<int> owners = coordinator_->AddPartitions(tps);
+  for (size_t i = 0; i < tps.size(); ++i) {
+    if (forwarded_.count(tps[i])) continue;
+    rd_kafka_queue_t* pq = rd_kafka_queue_get_partition(rk_, tps[i].topic.c_str(), tps[i].partition);
+    rd_kafka_queue_forward(pq, queues_[owners[i]]->raw());
+    forwarded_[tps[i]] = pq;
+  }
+  if (cooperative_) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk_, parts)) {
+      spdlog::error("kafka: assign failed: {}", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+    }
+  } else if (rd_kafka_resp_err_t e = rd_kafka_assign(rk_, parts)) {
+    spdlog::error("kafka: assign failed: {}", rd_kafka_err2str(e));
+  }
+  joined_.store(true);
+  stats_->RecordRebalance();
+  spdlog::info("kafka: assigned {} partitions: {}", tps.size(), Describe(tps));
+}
+
+void KafkaConsumerImpl::OnRevoke(rd_kafka_topic_partition_list_t* parts) {
+  const std::vector<TopicPartition> tps = ToVector(parts);
+  const bool lost = rd_kafka_assignment_lost(rk_);
+  // On shutdown the drain has already waited for settlements.
+  const absl::Duration wait = closing_.load()
+                                  ? absl::ZeroDuration()
+                                  : absl::Milliseconds(config_.processing.revoke_timeout_ms);
+  const auto offsets = coordinator_->RevokePartitions(tps, wait);
+  if (!offsets.empty() && !lost) {
+    TpList list = NewList(static_cast<int>(offsets.size()));
+    for (const auto& [tp, offset] : offsets) {
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+    }
+    if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), /*async=*/0); err) {
+      spdlog::warn("kafka: commit on revoke failed: {}", rd_kafka_err2str(err));
+    }
+  }
+  for (const TopicPartition& tp : tps) {
+    auto it = forwarded_.find(tp);
+    if (it == forwarded_.end()) continue;
+    rd_kafka_queue_forward(it->second, nullptr);
+    rd_kafka_queue_destroy(it->second);
+    forwarded_.erase(it);
+  }
+  if (cooperative_) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, parts)) {
+      spdlog::error("kafka: unassign failed: {}", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+    }
+  } else {
+    rd_kafka_assign(rk_, nullptr);
+  }
+  stats_->RecordRebalance();
+  spdlog::info("kafka: revoked {} partitions{}: {}", tps.size(), lost ? " (lost)" : "",
+               Describe(tps));
+}
+
+void KafkaConsumerImpl::PauseAll() {
+  rd_kafka_topic_partition_list_t* assignment = nullptr;
+  if (rd_kafka_assignment(rk_, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  TpList owned(assignment, &rd_kafka_topic_partition_list_destroy);
+  rd_kafka_pause_partitions(rk_, owned.get());
+}
+
+absl::Status KafkaConsumerImpl::Close() {
+  closing_.store(true);
+  stop_.store(true);
+  if (control_.joinable()) control_.join();
+  // Revokes everything through the rebalance callback (which commits the
+  // final watermarks) and leaves the group.
+  const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("kafka: close: ", rd_kafka_err2str(err)));
+  }
+  spdlog::info("kafka: left group {}", config_.kafka.group_id);
+  return absl::OkStatus();
+}
+
+absl::Status KafkaConsumerImpl::StoreOffset(const TopicPartition& tp, int64_t next_offset) {
+  TpList list = ListOf(tp);
+  list->elems[0].offset = next_offset;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_, list.get());
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::FailedPreconditionError(rd_kafka_err2str(err));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaConsumerImpl::Pause(const TopicPartition& tp) {
+  TpList list = ListOf(tp);
+  if (rd_kafka_resp_err_t err = rd_kafka_pause_partitions(rk_, list.get()); err) {
+    return absl::InternalError(rd_kafka_err2str(err));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaConsumerImpl::Resume(const TopicPartition& tp) {
+  TpList list = ListOf(tp);
+  if (rd_kafka_resp_err_t err = rd_kafka_resume_partitions(rk_, list.get()); err) {
+    return absl::InternalError(rd_kafka_err2str(err));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kafka_sidecar

@@ -1,0 +1,91 @@
+#include "sidecar/stats/sidecar_stats.h"
+
+#include <chrono>
+
+namespace kafka_sidecar {
+namespace {
+
+constexpr int64_t kRecentWindowSeconds = 10;
+
+int64_t Nanos(MonoTime t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+SidecarStats::SidecarStats(const Clock& clock)
+    : clock_(clock), started_(clock.Now()), last_activity_ns_(Nanos(started_)) {}
+
+void SidecarStats::MarkActivity(MonoTime now) {
+  last_activity_ns_.store(Nanos(now), std::memory_order_relaxed);
+}
+
+void SidecarStats::RecordDelivered(uint64_t messages) {
+  delivered_.fetch_add(messages, std::memory_order_relaxed);
+  batches_delivered_.fetch_add(1, std::memory_order_relaxed);
+  MarkActivity(clock_.Now());
+}
+
+void SidecarStats::RecordProcessed(uint64_t count, double latency_ms) {
+  if (count == 0) return;
+  processed_.fetch_add(count, std::memory_order_relaxed);
+  processing_time_.Record(latency_ms, count);
+  const MonoTime now = clock_.Now();
+  MarkActivity(now);
+  const int64_t sec = Nanos(now) / 1'000'000'000;
+  absl::MutexLock l(&mu_);
+  if (recent_.empty() || recent_.back().first != sec) recent_.emplace_back(sec, 0);
+  recent_.back().second += count;
+  while (recent_.front().first <= sec - kRecentWindowSeconds) recent_.pop_front();
+}
+
+void SidecarStats::RecordPartitionError(const TopicPartition& tp, uint64_t count) {
+  absl::MutexLock l(&mu_);
+  partition_errors_[tp] += count;
+}
+
+void SidecarStats::RecordFailed(const TopicPartition& tp, uint64_t count) {
+  failed_.fetch_add(count, std::memory_order_relaxed);
+  RecordPartitionError(tp, count);
+}
+
+void SidecarStats::RecordRetried(const TopicPartition& tp, uint64_t count) {
+  retried_.fetch_add(count, std::memory_order_relaxed);
+  RecordPartitionError(tp, count);
+}
+
+void SidecarStats::Fill(v1::GetStatsResponse* out) const {
+  const MonoTime now = clock_.Now();
+  const double uptime = std::chrono::duration<double>(now - started_).count();
+  const uint64_t processed = processed_.load(std::memory_order_relaxed);
+  const uint64_t failed = failed_.load(std::memory_order_relaxed);
+  out->set_uptime_seconds(uptime);
+  out->set_messages_processed(processed);
+  out->set_messages_failed(failed);
+  out->set_processing_rate_per_second(uptime > 0 ? processed / uptime : 0.0);
+  out->set_average_processing_time_ms(processing_time_.MeanMillis());
+  out->set_error_rate_percent(processed + failed == 0 ? 0.0 : 100.0 * failed / (processed + failed));
+  out->set_messages_delivered(delivered_.load(std::memory_order_relaxed));
+  out->set_messages_retried(retried_.load(std::memory_order_relaxed));
+  out->set_messages_dead_lettered(dead_lettered_.load(std::memory_order_relaxed));
+  const int64_t in_flight = in_flight_.load(std::memory_order_relaxed);
+  out->set_messages_in_flight(in_flight > 0 ? static_cast<uint64_t>(in_flight) : 0);
+  out->set_batches_delivered(batches_delivered_.load(std::memory_order_relaxed));
+  out->set_stale_settlements(stale_settlements_.load(std::memory_order_relaxed));
+  out->set_rebalances(rebalances_.load(std::memory_order_relaxed));
+  out->set_processing_time_p99_ms(processing_time_.QuantileMillis(0.99));
+  out->set_seconds_since_last_activity(
+      (Nanos(now) - last_activity_ns_.load(std::memory_order_relaxed)) / 1e9);
+
+  const int64_t sec = Nanos(now) / 1'000'000'000;
+  absl::MutexLock l(&mu_);
+  for (const auto& [tp, n] : partition_errors_) (*out->mutable_partition_errors())[tp.ToString()] = n;
+  uint64_t recent = 0;
+  for (const auto& [s, n] : recent_) {
+    if (s > sec - kRecentWindowSeconds) recent += n;
+  }
+  const double window = std::min<double>(kRecentWindowSeconds, std::max(uptime, 1e-9));
+  out->set_recent_processing_rate_per_second(recent / window);
+}
+
+}  // namespace kafka_sidecar
