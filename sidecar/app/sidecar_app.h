@@ -1,0 +1,53 @@
+// Wires the sidecar together and runs its life cycle: start (gRPC server,
+// dispatchers, Kafka subscription) and graceful shutdown (stop fetching,
+// drain, commit, leave the group).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "sidecar/common/clock.h"
+#include "sidecar/config/config.h"
+#include "sidecar/coordinator/coordinator.h"
+#include "sidecar/dispatch/dispatcher_impl.h"
+#include "sidecar/kafka/kafka_consumer_impl.h"
+#include "sidecar/server/sidecar_service.h"
+#include "sidecar/stats/sidecar_stats.h"
+
+namespace kafka_sidecar {
+
+class SidecarApp {
+ public:
+  static absl::StatusOr<std::unique_ptr<SidecarApp>> Create(const Config& config);
+  ~SidecarApp();
+
+  // Starts serving; the gRPC listener is bound when this returns.
+  absl::Status Start();
+  // SPEC §3 shutdown. Safe to call once.
+  absl::Status Shutdown();
+
+  // The address handlers connect to (with the real port when 0 was asked).
+  const std::string& grpc_address() const { return grpc_address_; }
+  SidecarStats& stats() { return stats_; }
+
+ private:
+  explicit SidecarApp(const Config& config);
+
+  const Config config_;
+  RealClock clock_;
+  SidecarStats stats_;
+  std::unique_ptr<KafkaConsumerImpl> consumer_;
+  std::vector<std::unique_ptr<DispatcherImpl>> dispatchers_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<SidecarService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string grpc_address_;
+  bool started_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace kafka_sidecar

@@ -1,0 +1,176 @@
+#include "sidecar/coordinator/coordinator.h"
+
+#include <algorithm>
+
+#include "spdlog/spdlog.h"
+#include "sidecar/binding/partition_binder.h"
+#include "sidecar/dispatch/batch_id.h"
+#include "sidecar/stream/stream_session.h"
+
+namespace kafka_sidecar {
+namespace {
+
+void AddTp(const TopicPartition& tp, google::protobuf::RepeatedPtrField<v1::TopicPartition>* out) {
+  v1::TopicPartition* p = out->Add();
+  p->set_topic(tp.topic);
+  p->set_partition(tp.partition);
+}
+
+Outgoing DrainingMessage(absl::Duration deadline) {
+  Outgoing out = Outgoing::Make();
+  out.response->mutable_draining()->set_deadline_ms(
+      static_cast<uint32_t>(absl::ToInt64Milliseconds(deadline)));
+  return out;
+}
+
+}  // namespace
+
+Coordinator::Coordinator(std::vector<Dispatcher*> dispatchers, SidecarStats* stats)
+    : dispatchers_(std::move(dispatchers)), stats_(stats) {}
+
+std::vector<int> Coordinator::AddPartitions(const std::vector<TopicPartition>& tps) {
+  std::vector<int> owners;
+  absl::MutexLock l(&mu_);
+  std::vector<size_t> load(dispatchers_.size(), 0);
+  for (const auto& [tp, a] : partitions_) ++load[a.dispatcher];
+  for (const TopicPartition& tp : tps) {
+    auto it = partitions_.find(tp);
+    int owner;
+    if (it != partitions_.end()) {
+      owner = it->second.dispatcher;
+    } else {
+      owner = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+      ++load[owner];
+      partitions_[tp] = Assigned{owner, ""};
+      dispatchers_[owner]->Post(cmd::Assign{tp});
+    }
+    owners.push_back(owner);
+  }
+  RebindLocked();
+  return owners;
+}
+
+std::vector<std::pair<TopicPartition, int64_t>> Coordinator::RevokePartitions(
+    const std::vector<TopicPartition>& tps, absl::Duration wait) {
+  auto result = std::make_shared<RevokeResult>(tps.size());
+  {
+    absl::MutexLock l(&mu_);
+    std::map<std::string, v1::AssignmentChange> changes;
+    for (const TopicPartition& tp : tps) {
+      auto it = partitions_.find(tp);
+      if (it == partitions_.end()) {
+        result->Done(tp, std::nullopt);
+        continue;
+      }
+      if (!it->second.stream_id.empty()) AddTp(tp, changes[it->second.stream_id].mutable_revoked());
+      dispatchers_[it->second.dispatcher]->Post(
+          cmd::Revoke{tp, result, absl::ToChronoMilliseconds(wait)});
+      partitions_.erase(it);
+    }
+    for (auto& [id, change] : changes) {
+      auto s = streams_.find(id);
+      if (s == streams_.end()) continue;
+      Outgoing out = Outgoing::Make();
+      *out.response->mutable_assignment() = std::move(change);
+      s->second->Send(std::move(out));
+    }
+    RebindLocked();
+  }
+  // Dispatchers answer by the deadline they were given; the margin covers a
+  // loop iteration.
+  if (!result->WaitFor(wait + absl::Seconds(5))) {
+    spdlog::error("revoke: dispatchers did not release all partitions in time");
+  }
+  std::vector<std::pair<TopicPartition, int64_t>> offsets;
+  for (const auto& [tp, offset] : result->offsets()) {
+    if (offset) offsets.emplace_back(tp, *offset);
+  }
+  return offsets;
+}
+
+void Coordinator::OpenStream(std::shared_ptr<StreamSession> stream) {
+  absl::MutexLock l(&mu_);
+  if (draining_) stream->Send(DrainingMessage(drain_deadline_));
+  streams_[stream->id()] = std::move(stream);
+  RebindLocked();
+}
+
+void Coordinator::CloseStream(const std::string& stream_id) {
+  absl::MutexLock l(&mu_);
+  if (streams_.erase(stream_id) == 0) return;
+  // Every dispatcher may hold batches of this stream, also for partitions
+  // that moved away from it.
+  for (Dispatcher* d : dispatchers_) d->Post(cmd::StreamClosed{stream_id});
+  RebindLocked();
+}
+
+void Coordinator::Settle(const std::string& stream_id, v1::Settle* settle) {
+  std::vector<std::vector<v1::Settlement>> per_dispatcher(dispatchers_.size());
+  uint64_t stale = 0;
+  for (v1::Settlement& s : *settle->mutable_settlements()) {
+    const size_t owner = DispatcherOfBatch(s.batch_id());
+    if (owner >= dispatchers_.size() || s.outcome() == v1::OUTCOME_UNSPECIFIED ||
+        (s.outcome() != v1::OUTCOME_ACK && s.outcome() != v1::OUTCOME_RETRY &&
+         s.outcome() != v1::OUTCOME_REJECT)) {
+      stale += s.offsets_size() == 0 ? 1 : s.offsets_size();
+      continue;
+    }
+    per_dispatcher[owner].push_back(std::move(s));
+  }
+  if (stale > 0) stats_->RecordStale(stale);
+  for (size_t i = 0; i < per_dispatcher.size(); ++i) {
+    if (per_dispatcher[i].empty()) continue;
+    dispatchers_[i]->Post(cmd::Settle{stream_id, std::move(per_dispatcher[i])});
+  }
+}
+
+void Coordinator::Drain(absl::Duration deadline) {
+  absl::MutexLock l(&mu_);
+  draining_ = true;
+  drain_deadline_ = deadline;
+  for (Dispatcher* d : dispatchers_) d->Post(cmd::Drain{});
+  for (auto& [id, s] : streams_) s->Send(DrainingMessage(deadline));
+}
+
+void Coordinator::RebindLocked() {
+  std::map<TopicPartition, std::string> current;
+  for (const auto& [tp, a] : partitions_) current[tp] = a.stream_id;
+  std::vector<BinderStream> streams;
+  for (const auto& [id, s] : streams_) streams.push_back(BinderStream{id, s->options().topics});
+  std::map<TopicPartition, std::string> next = ComputeBindings(current, streams);
+
+  std::map<std::string, v1::AssignmentChange> changes;
+  for (auto& [tp, a] : partitions_) {
+    const std::string& to = next[tp];
+    if (to == a.stream_id) continue;
+    if (!a.stream_id.empty() && streams_.count(a.stream_id)) {
+      AddTp(tp, changes[a.stream_id].mutable_revoked());
+    }
+    std::shared_ptr<StreamSession> target;
+    if (!to.empty()) {
+      target = streams_[to];
+      AddTp(tp, changes[to].mutable_assigned());
+    }
+    a.stream_id = to;
+    dispatchers_[a.dispatcher]->Post(cmd::Bind{tp, std::move(target)});
+  }
+  for (auto& [id, change] : changes) {
+    Outgoing out = Outgoing::Make();
+    *out.response->mutable_assignment() = std::move(change);
+    streams_[id]->Send(std::move(out));
+  }
+}
+
+std::vector<TopicPartition> Coordinator::assigned() const {
+  absl::MutexLock l(&mu_);
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, a] : partitions_) out.push_back(tp);
+  return out;
+}
+
+size_t Coordinator::stream_count() const {
+  absl::MutexLock l(&mu_);
+  return streams_.size();
+}
+
+}  // namespace kafka_sidecar

@@ -1,0 +1,69 @@
+// Joins the Kafka side and the stream side: knows which dispatcher owns each
+// assigned partition and which stream it is bound to, rebinds when streams
+// or assignments change, and routes settlements to the owning dispatcher.
+// Called from the Kafka control thread and from gRPC threads; its maps sit
+// behind one mutex, touched only on assignment and stream changes.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "kafka_sidecar/v1/sidecar.pb.h"
+#include "sidecar/common/topic_partition.h"
+#include "sidecar/dispatch/dispatcher.h"
+#include "sidecar/stats/sidecar_stats.h"
+
+namespace kafka_sidecar {
+
+class StreamSession;
+
+class Coordinator {
+ public:
+  Coordinator(std::vector<Dispatcher*> dispatchers, SidecarStats* stats);
+
+  // Kafka control thread. Chooses an owner for each new partition and tells
+  // it; returns the owners' indexes, in order.
+  std::vector<int> AddPartitions(const std::vector<TopicPartition>& tps);
+  // Unbinds the partitions, asks their dispatchers to finish them (waiting
+  // up to `wait` for in-flight settlements) and returns the offsets to
+  // commit. A partition missing from the result had nothing to commit.
+  std::vector<std::pair<TopicPartition, int64_t>> RevokePartitions(
+      const std::vector<TopicPartition>& tps, absl::Duration wait);
+
+  // gRPC threads. OpenStream binds partitions to a subscribed stream;
+  // CloseStream takes them back and has its unsettled messages redelivered.
+  void OpenStream(std::shared_ptr<StreamSession> stream);
+  void CloseStream(const std::string& stream_id);
+  // Routes settlements to their dispatchers; unroutable ones are stale.
+  void Settle(const std::string& stream_id, v1::Settle* settle);
+
+  // Shutdown: no new deliveries; streams are told to settle within `deadline`.
+  void Drain(absl::Duration deadline);
+
+  std::vector<TopicPartition> assigned() const;
+  size_t stream_count() const;
+
+ private:
+  void RebindLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct Assigned {
+    int dispatcher = 0;
+    std::string stream_id;  // "" = unbound
+  };
+
+  const std::vector<Dispatcher*> dispatchers_;
+  SidecarStats* const stats_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<StreamSession>> streams_ ABSL_GUARDED_BY(mu_);
+  std::map<TopicPartition, Assigned> partitions_ ABSL_GUARDED_BY(mu_);
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration drain_deadline_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace kafka_sidecar

@@ -1,0 +1,39 @@
+// The ConsumerSidecar gRPC service (callback API).
+#pragma once
+
+#include <atomic>
+
+#include "kafka_sidecar/v1/sidecar.grpc.pb.h"
+#include "sidecar/common/clock.h"
+#include "sidecar/config/config.h"
+#include "sidecar/coordinator/coordinator.h"
+#include "sidecar/stats/sidecar_stats.h"
+
+namespace kafka_sidecar {
+
+class SidecarService final : public v1::ConsumerSidecar::CallbackService {
+ public:
+  SidecarService(const Config& config, Coordinator* coordinator, SidecarStats* stats,
+                 const Clock& clock);
+
+  grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* Consume(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
+                                     const v1::GetStatsRequest* request,
+                                     v1::GetStatsResponse* response) override;
+  grpc::ServerUnaryReactor* PausePartitions(grpc::CallbackServerContext* context,
+                                            const v1::PartitionsRequest* request,
+                                            v1::PartitionsResponse* response) override;
+  grpc::ServerUnaryReactor* ResumePartitions(grpc::CallbackServerContext* context,
+                                             const v1::PartitionsRequest* request,
+                                             v1::PartitionsResponse* response) override;
+
+ private:
+  const Config& config_;
+  Coordinator* const coordinator_;
+  SidecarStats* const stats_;
+  const Clock& clock_;
+  std::atomic<uint64_t> next_stream_{1};
+};
+
+}  // namespace kafka_sidecar
