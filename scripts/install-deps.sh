@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
-  curl procps
+  kcat curl procps util-linux python3
 )
 
 missing=()

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what the build needs (idempotent) and builds everything into
+# ${BUILD_DIR:-build}. Extra arguments go to the cmake configure step.
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$REPO_ROOT/build}"
+
+"$REPO_ROOT/scripts/install-deps.sh"
+cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
