@@ -448,6 +448,64 @@ TEST_F(ConsumeE2eTest, HandlerDisconnectMidStreamLosesNothing) {
   EXPECT_EQ(*exit_code, 0);
 }
 
+// SPEC §3 partition binding: two streams share the partitions, each
+// partition goes to exactly one of them, shares are balanced, and order holds.
+TEST_F(ConsumeE2eTest, TwoStreamsSplitThePartitionsAndKeepOrder) {
+  constexpr int kPartitions = 6;
+  constexpr int64_t kMessages = 20000;
+  const std::string topic = Unique("topic");
+  const std::string group = Unique("group");
+  ASSERT_TRUE(PrepareTopic(topic, kPartitions, 0).ok());
+  SidecarProcess* sidecar = StartSidecar(Options(group, {topic}));
+  ASSERT_NE(sidecar, nullptr);
+
+  TestHandler a(AckAll());
+  TestHandler b(AckAll());
+  ASSERT_TRUE(a.Connect(sidecar->grpc_target()).ok());
+  ASSERT_TRUE(b.Connect(sidecar->grpc_target()).ok());
+  // Assignment comes from Kafka, binding from the sidecar: wait until the
+  // two streams together hold every partition, three each.
+  auto balanced = [&] {
+    const size_t na = CountForTopic(a.Snapshot().assigned, topic);
+    const size_t nb = CountForTopic(b.Snapshot().assigned, topic);
+    return na == 3 && nb == 3;
+  };
+  ASSERT_TRUE(PollUntil(balanced, absl::Seconds(60)))
+      << "stream a holds " << CountForTopic(a.Snapshot().assigned, topic)
+      << " partitions, stream b " << CountForTopic(b.Snapshot().assigned, topic);
+
+  ASSERT_TRUE(ProduceMessages(broker_->bootstrap(), topic, kPartitions, kMessages).ok());
+  auto all_received = [&] {
+    return a.Snapshot().distinct_count + b.Snapshot().distinct_count >=
+           static_cast<uint64_t>(kMessages);
+  };
+  ASSERT_TRUE(PollUntil(all_received, absl::Minutes(2)))
+      << a.Snapshot().distinct_count << " + " << b.Snapshot().distinct_count
+      << " of " << kMessages << " received";
+
+  const HandlerState sa = a.Snapshot();
+  const HandlerState sb = b.Snapshot();
+  std::set<int32_t> partitions_a, partitions_b;
+  for (const auto& [tp, msgs] : sa.received) partitions_a.insert(tp.second);
+  for (const auto& [tp, msgs] : sb.received) partitions_b.insert(tp.second);
+  EXPECT_EQ(partitions_a.size(), 3u);
+  EXPECT_EQ(partitions_b.size(), 3u);
+  for (int32_t p : partitions_a) EXPECT_EQ(partitions_b.count(p), 0u) << "partition " << p;
+  EXPECT_EQ(sa.received_count + sb.received_count, static_cast<uint64_t>(kMessages))
+      << "a message was delivered twice without any fault";
+  for (const HandlerState* s : {&sa, &sb}) {
+    for (const auto& [tp, msgs] : s->received) {
+      for (size_t i = 1; i < msgs.size(); ++i) {
+        ASSERT_LT(msgs[i - 1].offset, msgs[i].offset) << "partition " << tp.second;
+      }
+    }
+  }
+  absl::StatusOr<Offsets> end = broker_->EndOffsets(topic);
+  ASSERT_TRUE(end.ok()) << end.status();
+  absl::Status committed = AwaitCommittedAtEnd(group, topic, *end, absl::Minutes(1));
+  EXPECT_TRUE(committed.ok()) << committed;
+}
+
 TEST_F(ConsumeE2eTest, FirstRequestNotSubscribeIsInvalidArgument) {
   const std::string topic = Unique("topic");
   const std::string group = Unique("group");
