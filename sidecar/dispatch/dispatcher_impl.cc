@@ -68,8 +68,10 @@ Millis DispatcherImpl::NextWait(MonoTime now, Millis max_wait) const {
   MonoTime deadline = now + max_wait;
   for (const auto& [tp, p] : partitions_) {
     if (p->revoking) deadline = std::min(deadline, p->revoke_deadline);
-    if (p->pending_count() > 0 && p->stream && !p->rebinding && !draining_ &&
-        p->in_flight_batches() < options_.partition_workers) {
+    // Only a partition that could send when its batch times out sets a
+    // deadline; one waiting for window room is woken by the settlement.
+    if (p->pending_count() > 0 && p->stream && !p->rebinding && !p->revoking && !draining_ &&
+        !p->window_blocked && p->in_flight_batches() < options_.partition_workers) {
       deadline = std::min(deadline, p->pending_since() + options_.batch_timeout);
     }
   }
@@ -90,6 +92,12 @@ void DispatcherImpl::ProcessCommands() {
 
 void DispatcherImpl::Apply(cmd::Assign& c) {
   auto& slot = partitions_[c.tp];
+  if (slot != nullptr && slot->revoking) {
+    // Assigned again before the revoke finished (its waiter gave up): close
+    // the old life first so the new one starts clean.
+    FinishRevoke(*slot);
+    slot.reset();
+  }
   if (slot == nullptr) slot = std::make_unique<PartitionState>(c.tp);
   partition_count_.store(partitions_.size());
 }
@@ -213,6 +221,7 @@ void DispatcherImpl::Ingest(std::vector<FetchedRecord>& records, MonoTime now) {
 }
 
 void DispatcherImpl::Deliver(PartitionState& p, bool queue_drained, MonoTime now) {
+  p.window_blocked = false;
   if (draining_ || p.revoking || p.rebinding || p.stream == nullptr) return;
   StreamSession& stream = *p.stream;
   const size_t max_batch =
@@ -224,7 +233,10 @@ void DispatcherImpl::Deliver(PartitionState& p, bool queue_drained, MonoTime now
     const size_t wanted = std::min(p.pending_count(), max_batch);
     const size_t n = stream.AcquireWindow(
         wanted, [&p](size_t i) { return p.pending_at(i).record.bytes(); }, this);
-    if (n == 0) return;  // woken when the window has room
+    if (n == 0) {
+      p.window_blocked = true;  // woken when the window has room
+      return;
+    }
     const uint64_t id = MakeBatchId(next_sequence_++, options_.index);
     Outgoing out = BuildBatch(id, p, n);
     InFlightBatch& batch = p.StartBatch(id, p.stream, n, now);
@@ -284,22 +296,26 @@ void DispatcherImpl::FinishRevokes(MonoTime now) {
       ++it;
       continue;
     }
-    uint64_t dropped = 0;
-    for (uint64_t id : p.DropInFlight(&dropped)) batch_owner_.erase(id);
-    if (dropped > 0) {
-      stats_->AddInFlight(-static_cast<int64_t>(dropped));
-      spdlog::warn("partition {}: revoked with {} messages unsettled after {} ms; they will be "
-                   "redelivered by the partition's next owner",
-                   p.tp().ToString(), dropped,
-                 std::chrono::duration_cast<Millis>(p.revoke_deadline - p.revoke_started).count());
-    }
-    std::optional<int64_t> offset = p.Watermark();
-    if (options_.commit_on_delivery && p.delivered_upto >= 0) offset = p.delivered_upto;
-    p.revoke_result->Done(p.tp(), offset);
-    if (last_found_ == &p) last_found_ = nullptr;
+    FinishRevoke(p);
     partitions_.erase(it++);
     partition_count_.store(partitions_.size());
   }
+}
+
+void DispatcherImpl::FinishRevoke(PartitionState& p) {
+  uint64_t dropped = 0;
+  for (uint64_t id : p.DropInFlight(&dropped)) batch_owner_.erase(id);
+  if (dropped > 0) {
+    stats_->AddInFlight(-static_cast<int64_t>(dropped));
+    spdlog::warn("partition {}: revoked with {} messages unsettled after {} ms; they will be "
+                 "redelivered by the partition's next owner",
+                 p.tp().ToString(), dropped,
+                 std::chrono::duration_cast<Millis>(clock_.Now() - p.revoke_started).count());
+  }
+  std::optional<int64_t> offset = p.Watermark();
+  if (options_.commit_on_delivery && p.delivered_upto >= 0) offset = p.delivered_upto;
+  p.revoke_result->Done(p.tp(), offset);
+  if (last_found_ == &p) last_found_ = nullptr;
 }
 
 }  // namespace kafka_sidecar

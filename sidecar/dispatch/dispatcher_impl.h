@@ -64,6 +64,7 @@ class DispatcherImpl final : public Dispatcher {
   void Deliver(PartitionState& p, bool queue_drained, MonoTime now);
   void MaybeCompleteRebind(PartitionState& p);
   void FinishRevokes(MonoTime now);
+  void FinishRevoke(PartitionState& p);
   void UpdateFetchPause(PartitionState& p);
   void StoreOffset(PartitionState& p);
   Millis NextWait(MonoTime now, Millis max_wait) const;

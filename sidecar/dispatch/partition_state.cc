@@ -42,6 +42,7 @@ void PartitionState::CancelBatch(uint64_t id) {
   if (it == in_flight_.end()) return;
   std::vector<PendingRecord> back = std::move(it->second.records);
   in_flight_.erase(it);
+  if (!back.empty()) delivered_upto = std::min(delivered_upto, back.front().record.offset);
   Requeue(std::move(back), pending_since_);
 }
 

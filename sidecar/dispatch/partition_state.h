@@ -101,6 +101,7 @@ class PartitionState {
   MonoTime revoke_deadline;
   std::shared_ptr<RevokeResult> revoke_result;
 
+  bool window_blocked = false;             // the stream's window had no room
   bool fetch_paused = false;               // paused for memory, by the dispatcher
   std::optional<int64_t> stored_offset;    // last offset handed to Kafka for commit
   int64_t delivered_upto = -1;             // next offset after the last delivered

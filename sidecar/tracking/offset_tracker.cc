@@ -21,14 +21,7 @@ OffsetTracker::Entry* OffsetTracker::Find(int64_t offset) {
 
 OffsetTracker::SettleResult OffsetTracker::Settle(int64_t offset) {
   Entry* e = Find(offset);
-  if (e == nullptr) {
-    // Below the window means settled and already popped.
-    return (offset <= last_received_ && offset >= 0 &&
-            (window_.empty() || offset < window_.front().offset))
-               ? SettleResult::kAlreadySettled
-               : SettleResult::kUnknown;
-  }
-  if (e->settled) return SettleResult::kAlreadySettled;
+  if (e == nullptr || e->settled) return SettleResult::kStale;
   e->settled = true;
   --unsettled_;
   while (!window_.empty() && window_.front().settled) window_.pop_front();

@@ -13,7 +13,10 @@ namespace kafka_sidecar {
 
 class OffsetTracker {
  public:
-  enum class SettleResult { kSettled, kUnknown, kAlreadySettled };
+  // kStale: the offset is not an unsettled one (never received, or settled
+  // already). The tracker keeps no history below its window, so there the
+  // two cannot be told apart, and callers treat both alike.
+  enum class SettleResult { kSettled, kStale };
 
   // Registers an offset fetched from Kafka. Returns false (and tracks
   // nothing) for an offset at or below the last one received: a refetch of a
