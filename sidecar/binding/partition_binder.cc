@@ -1,6 +1,7 @@
 #include "sidecar/binding/partition_binder.h"
 
 #include <algorithm>
+#include <deque>
 
 #include "absl/container/flat_hash_map.h"
 
@@ -52,21 +53,61 @@ std::map<TopicPartition, std::string> ComputeBindings(
     }
   }
 
-  // Even out: move a partition from a stream to an eligible one holding at
-  // least two fewer. Each move lowers the sum of squared loads, so this ends.
-  bool moved = true;
-  while (moved) {
-    moved = false;
-    for (auto& [tp, id] : result) {
-      if (id.empty()) continue;
-      const BinderStream* target = least_loaded(tp.topic);
-      if (target != nullptr && load[target->id] + 1 < load[id]) {
-        --load[id];
-        id = target->id;
-        ++load[id];
-        moved = true;
-      }
+  // Even out. Find, from the most loaded stream A, a shortest chain of
+  // streams A -> X -> ... -> Z, each able to take one partition of the one
+  // before, ending at a stream Z holding at least two fewer than A; shift one
+  // partition along each link. A loses one, Z gains one, the streams between
+  // keep their count, so the sum of squared loads falls and the loop ends.
+  // With one topic every chain is a single direct move from the most to the
+  // least loaded stream, which keeps moves (each a drain and rebind) minimal;
+  // longer chains balance streams whose topic filters overlap.
+  while (true) {
+    absl::flat_hash_map<std::string, std::vector<const TopicPartition*>> held;
+    for (const auto& [tp, id] : result) {
+      if (!id.empty()) held[id].push_back(&tp);
     }
+    std::vector<const BinderStream*> sources;
+    for (const auto& s : streams) sources.push_back(&s);
+    std::stable_sort(sources.begin(), sources.end(), [&](const BinderStream* a, const BinderStream* b) {
+      return load[a->id] > load[b->id];
+    });
+    bool shifted = false;
+    for (const BinderStream* source : sources) {
+      const size_t top = load[source->id];
+      if (top < 2) break;
+      // BFS; `via[y]` = (stream before y, partition it hands to y).
+      absl::flat_hash_map<std::string, std::pair<std::string, const TopicPartition*>> via;
+      std::deque<std::string> frontier{source->id};
+      via[source->id] = {"", nullptr};
+      std::string end_id;
+      while (!frontier.empty() && end_id.empty()) {
+        const std::string x = frontier.front();
+        frontier.pop_front();
+        for (const TopicPartition* tp : held[x]) {
+          for (const auto& y : streams) {
+            if (via.count(y.id) || !Accepts(y, tp->topic)) continue;
+            via[y.id] = {x, tp};
+            if (load[y.id] + 2 <= top) {
+              end_id = y.id;
+              break;
+            }
+            frontier.push_back(y.id);
+          }
+          if (!end_id.empty()) break;
+        }
+      }
+      if (end_id.empty()) continue;
+      for (std::string y = end_id; y != source->id;) {
+        const auto& [x, tp] = via[y];
+        result[*tp] = y;
+        y = x;
+      }
+      --load[source->id];
+      ++load[end_id];
+      shifted = true;
+      break;
+    }
+    if (!shifted) break;
   }
   return result;
 }
