@@ -56,11 +56,16 @@ void DispatcherImpl::RunOnce(Millis max_wait) {
   const bool drained = fetched_.size() < options_.consume_batch;
   if (!fetched_.empty()) Ingest(fetched_, now);
   ProcessCommands();
-  for (auto& [tp, p] : partitions_) {
-    Deliver(*p, drained, now);
-    UpdateFetchPause(*p);
-    StoreOffset(*p);
+  // Start one partition further each loop, so that when stream windows are
+  // tight no partition is always served last.
+  const size_t n = order_.size();
+  for (size_t i = 0; i < n; ++i) {
+    PartitionState& p = *order_[(next_first_ + i) % n];
+    Deliver(p, drained, now);
+    UpdateFetchPause(p);
+    StoreOffset(p);
   }
+  if (n > 0) next_first_ = (next_first_ + 1) % n;
   FinishRevokes(now);
 }
 
@@ -99,7 +104,7 @@ void DispatcherImpl::Apply(cmd::Assign& c) {
     slot.reset();
   }
   if (slot == nullptr) slot = std::make_unique<PartitionState>(c.tp);
-  partition_count_.store(partitions_.size());
+  PartitionsChanged();
 }
 
 void DispatcherImpl::Apply(cmd::Revoke& c) {
@@ -298,8 +303,14 @@ void DispatcherImpl::FinishRevokes(MonoTime now) {
     }
     FinishRevoke(p);
     partitions_.erase(it++);
-    partition_count_.store(partitions_.size());
+    PartitionsChanged();
   }
+}
+
+void DispatcherImpl::PartitionsChanged() {
+  order_.clear();
+  for (auto& [tp, p] : partitions_) order_.push_back(p.get());
+  partition_count_.store(partitions_.size());
 }
 
 void DispatcherImpl::FinishRevoke(PartitionState& p) {

@@ -65,6 +65,7 @@ class DispatcherImpl final : public Dispatcher {
   void MaybeCompleteRebind(PartitionState& p);
   void FinishRevokes(MonoTime now);
   void FinishRevoke(PartitionState& p);
+  void PartitionsChanged();
   void UpdateFetchPause(PartitionState& p);
   void StoreOffset(PartitionState& p);
   Millis NextWait(MonoTime now, Millis max_wait) const;
@@ -85,6 +86,8 @@ class DispatcherImpl final : public Dispatcher {
   // Dispatcher-thread state.
   absl::flat_hash_map<TopicPartition, std::unique_ptr<PartitionState>> partitions_;
   absl::flat_hash_map<uint64_t, PartitionState*> batch_owner_;
+  std::vector<PartitionState*> order_;  // partitions_ in serving order
+  size_t next_first_ = 0;
   PartitionState* last_found_ = nullptr;
   uint64_t next_sequence_ = 1;
   bool draining_ = false;
