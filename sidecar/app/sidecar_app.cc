@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "sidecar/config/config_loader.h"
 #include "spdlog/spdlog.h"
 
 namespace kafka_sidecar {
@@ -33,6 +34,7 @@ DispatcherOptions MakeDispatcherOptions(const Config& c, int index) {
 SidecarApp::SidecarApp(const Config& config) : config_(config), stats_(clock_) {}
 
 absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& config) {
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
   std::unique_ptr<SidecarApp> app(new SidecarApp(config));
   const int workers = config.processing.max_workers;
   auto consumer = KafkaConsumerImpl::Create(app->config_, workers, &app->stats_);

@@ -477,6 +477,7 @@ constexpr ReservedProperty kReservedProperties[] = {
     {"group.id", "kafka.group_id"},
     {"auto.offset.reset", "kafka.auto_offset_reset"},
     {"enable.auto.commit", "kafka.enable_auto_commit"},
+    {"enable.auto.offset.store", "kafka.enable_auto_commit"},
     {"session.timeout.ms", "kafka.session_timeout_ms"},
     {"heartbeat.interval.ms", "kafka.heartbeat_interval_ms"},
     {"fetch.min.bytes", "kafka.fetch_min_bytes"},

@@ -67,13 +67,7 @@ std::vector<std::pair<TopicPartition, int64_t>> Coordinator::RevokePartitions(
           cmd::Revoke{tp, result, absl::ToChronoMilliseconds(wait)});
       partitions_.erase(it);
     }
-    for (auto& [id, change] : changes) {
-      auto s = streams_.find(id);
-      if (s == streams_.end()) continue;
-      Outgoing out = Outgoing::Make();
-      *out.response->mutable_assignment() = std::move(change);
-      s->second->Send(std::move(out));
-    }
+    SendChangesLocked(changes);
     RebindLocked();
   }
   // Dispatchers answer by the deadline they were given; the margin covers a
@@ -154,23 +148,17 @@ void Coordinator::RebindLocked() {
     a.stream_id = to;
     dispatchers_[a.dispatcher]->Post(cmd::Bind{tp, std::move(target)});
   }
+  SendChangesLocked(changes);
+}
+
+void Coordinator::SendChangesLocked(std::map<std::string, v1::AssignmentChange>& changes) {
   for (auto& [id, change] : changes) {
+    auto s = streams_.find(id);
+    if (s == streams_.end()) continue;
     Outgoing out = Outgoing::Make();
     *out.response->mutable_assignment() = std::move(change);
-    streams_[id]->Send(std::move(out));
+    s->second->Send(std::move(out));
   }
-}
-
-std::vector<TopicPartition> Coordinator::assigned() const {
-  absl::MutexLock l(&mu_);
-  std::vector<TopicPartition> out;
-  for (const auto& [tp, a] : partitions_) out.push_back(tp);
-  return out;
-}
-
-size_t Coordinator::stream_count() const {
-  absl::MutexLock l(&mu_);
-  return streams_.size();
 }
 
 }  // namespace kafka_sidecar

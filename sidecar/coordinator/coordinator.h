@@ -45,11 +45,11 @@ class Coordinator {
   // Shutdown: no new deliveries; streams are told to settle within `deadline`.
   void Drain(absl::Duration deadline);
 
-  std::vector<TopicPartition> assigned() const;
-  size_t stream_count() const;
-
  private:
   void RebindLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Tells each stream what it gained and lost.
+  void SendChangesLocked(std::map<std::string, v1::AssignmentChange>& changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   struct Assigned {
     int dispatcher = 0;

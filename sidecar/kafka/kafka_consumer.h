@@ -22,8 +22,6 @@ class KafkaConsumer : public PartitionControl {
   virtual void PauseAll() = 0;
   // Commits, leaves the group, stops the control thread.
   virtual absl::Status Close() = 0;
-  // True once the group has been joined and partitions assigned at least once.
-  virtual bool joined() const = 0;
 };
 
 }  // namespace kafka_sidecar

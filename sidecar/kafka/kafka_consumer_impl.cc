@@ -51,14 +51,6 @@ void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
   spdlog::warn("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
 }
 
-// Settings the sidecar owns: setting them through kafka.properties would
-// break its delivery guarantees or duplicate a first-class key.
-constexpr const char* kReservedProperties[] = {
-    "bootstrap.servers",   "group.id",           "enable.auto.commit",
-    "enable.auto.offset.store", "auto.offset.reset", "session.timeout.ms",
-    "heartbeat.interval.ms",    "fetch.min.bytes",   "fetch.wait.max.ms",
-};
-
 }  // namespace
 
 class KafkaConsumerImpl::Queue final : public DispatchQueue {
@@ -117,16 +109,8 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
   // Bounds prefetch per partition; dispatchers bound what waits beyond it.
   set("queued.max.messages.kbytes", "16384", "kafka.properties.queued.max.messages.kbytes");
   set("enable.partition.eof", "false", "kafka.properties.enable.partition.eof");
-  for (const auto& [key, value] : k.properties) {
-    for (const char* reserved : kReservedProperties) {
-      if (key == reserved && status.ok()) {
-        status = absl::InvalidArgumentError(
-            absl::StrCat("kafka.properties.", key, ": set by the sidecar; use the kafka section's "
-                         "own key instead"));
-      }
-    }
-    set(key, value, absl::StrCat("kafka.properties.", key));
-  }
+  // Properties the sidecar sets itself were refused by ValidateConfig.
+  for (const auto& [key, value] : k.properties) set(key, value, absl::StrCat("kafka.properties.", key));
   set("bootstrap.servers", k.bootstrap_servers, "kafka.bootstrap_servers");
   set("group.id", k.group_id, "kafka.group_id");
   set("auto.offset.reset", k.auto_offset_reset, "kafka.auto_offset_reset");
@@ -280,7 +264,6 @@ void KafkaConsumerImpl::OnAssign(rd_kafka_topic_partition_list_t* parts) {
   } else if (rd_kafka_resp_err_t e = rd_kafka_assign(rk_, parts)) {
     spdlog::error("kafka: assign failed: {}", rd_kafka_err2str(e));
   }
-  joined_.store(true);
   stats_->RecordRebalance();
   spdlog::info("kafka: assigned {} partitions: {}", tps.size(), Describe(tps));
 }

@@ -35,7 +35,6 @@ class KafkaConsumerImpl final : public KafkaConsumer {
   absl::Status Start(Coordinator* coordinator) override;
   void PauseAll() override;
   absl::Status Close() override;
-  bool joined() const override { return joined_.load(); }
 
   absl::Status StoreOffset(const TopicPartition& tp, int64_t next_offset) override;
   absl::Status Pause(const TopicPartition& tp) override;
@@ -64,7 +63,6 @@ class KafkaConsumerImpl final : public KafkaConsumer {
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> closing_{false};
-  std::atomic<bool> joined_{false};
   std::thread control_;
 
   // Partition queues forwarded to dispatchers; touched in rebalance

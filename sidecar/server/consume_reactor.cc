@@ -19,12 +19,11 @@ T Effective(T requested, T configured) {
 }  // namespace
 
 ConsumeReactor::ConsumeReactor(grpc::CallbackServerContext* context, const Config& config,
-                               Coordinator* coordinator, SidecarStats* stats, const Clock& clock,
+                               Coordinator* coordinator, const Clock& clock,
                                std::string stream_id)
     : context_(context),
       config_(config),
       coordinator_(coordinator),
-      stats_(stats),
       session_(std::make_shared<StreamSession>(std::move(stream_id), this, clock.Now())) {
   StartRead(&request_);
 }

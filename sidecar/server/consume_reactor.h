@@ -13,7 +13,6 @@
 #include "sidecar/common/clock.h"
 #include "sidecar/config/config.h"
 #include "sidecar/coordinator/coordinator.h"
-#include "sidecar/stats/sidecar_stats.h"
 #include "sidecar/stream/stream_session.h"
 #include "sidecar/stream/stream_writer.h"
 
@@ -25,7 +24,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
                              public StreamWriter {
  public:
   ConsumeReactor(grpc::CallbackServerContext* context, const Config& config,
-                 Coordinator* coordinator, SidecarStats* stats, const Clock& clock,
+                 Coordinator* coordinator, const Clock& clock,
                  std::string stream_id);
 
   // StreamWriter.
@@ -45,7 +44,6 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   grpc::CallbackServerContext* const context_;
   const Config& config_;
   Coordinator* const coordinator_;
-  SidecarStats* const stats_;
   std::shared_ptr<StreamSession> session_;
   v1::ConsumeRequest request_;
   bool ended_ = false;  // reactions on one stream never run concurrently

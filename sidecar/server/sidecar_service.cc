@@ -11,7 +11,7 @@ SidecarService::SidecarService(const Config& config, Coordinator* coordinator,
 
 grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* SidecarService::Consume(
     grpc::CallbackServerContext* context) {
-  return new ConsumeReactor(context, config_, coordinator_, stats_, clock_,
+  return new ConsumeReactor(context, config_, coordinator_, clock_,
                             absl::StrCat("stream-", next_stream_.fetch_add(1)));
 }
 

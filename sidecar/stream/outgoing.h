@@ -2,6 +2,7 @@
 // gRPC has finished writing it.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 
 #include <google/protobuf/arena.h>

@@ -406,6 +406,10 @@ TEST(ConfigLoaderTest, BadValuesNameTheKey) {
       {"!kafka: {topics: [t], group_id: ''}", "kafka.group_id: is required"},
       {"!kafka: {topics: [t], properties: {group.id: other}}",
        "kafka.properties.group.id: set kafka.group_id instead"},
+      // The sidecar stores offsets itself; librdkafka storing them would
+      // commit unsettled messages.
+      {"!kafka: {topics: [t], properties: {enable.auto.offset.store: 'true'}}",
+       "kafka.properties.enable.auto.offset.store: set kafka.enable_auto_commit instead"},
   };
   for (const BadCase& c : cases) {
     const std::string doc = c.doc[0] == '!'
