@@ -26,6 +26,14 @@ DispatcherOptions MakeDispatcherOptions(const Config& c, int index) {
   o.max_pending_messages =
       std::max<size_t>(1000, 2 * o.batch_size * o.partition_workers);
   o.commit_on_delivery = c.kafka.enable_auto_commit;
+  o.ordering = p.ordering;
+  o.max_retries = static_cast<uint32_t>(p.max_retries);
+  o.retry_backoff = Millis(p.retry_backoff_ms);
+  o.retry_backoff_max = Millis(p.retry_backoff_max_ms);
+  o.ack_timeout = Millis(p.ack_timeout_ms);
+  o.throttle.threshold = static_cast<uint32_t>(p.error_threshold);
+  o.throttle.window = Millis(p.error_window_ms);
+  o.throttle.pause = Millis(p.pause_duration_ms);
   return o;
 }
 
@@ -40,12 +48,20 @@ absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& con
   auto consumer = KafkaConsumerImpl::Create(app->config_, workers, &app->stats_);
   if (!consumer.ok()) return consumer.status();
   app->consumer_ = std::move(*consumer);
+  if (!config.processing.dead_letter_topic.empty()) {
+    auto dead_letters = DeadLetterProducerImpl::Create(app->config_);
+    if (!dead_letters.ok()) return dead_letters.status();
+    app->dead_letters_ = std::move(*dead_letters);
+  }
   std::vector<DispatchQueue*> queues = app->consumer_->queues();
   std::vector<Dispatcher*> raw;
   for (int i = 0; i < workers; ++i) {
+    DispatcherOptions options = MakeDispatcherOptions(app->config_, i);
+    options.dead_letters = app->dead_letters_.get();
+    app->randoms_.push_back(std::make_unique<RandomImpl>());
     app->dispatchers_.push_back(std::make_unique<DispatcherImpl>(
-        MakeDispatcherOptions(app->config_, i), queues[i], app->consumer_.get(), &app->stats_,
-        app->clock_));
+        options, queues[i], app->consumer_.get(), &app->stats_, app->clock_,
+        app->randoms_.back().get()));
     raw.push_back(app->dispatchers_.back().get());
   }
   app->coordinator_ = std::make_unique<Coordinator>(std::move(raw), &app->stats_);
@@ -56,7 +72,10 @@ absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& con
 
 SidecarApp::~SidecarApp() {
   if (started_ && !shut_down_) Shutdown().IgnoreError();
-  // Dispatchers hold librdkafka messages, so they go before the consumer.
+  // Dead-letter results are posted to dispatchers, so the producer goes
+  // first; dispatchers hold librdkafka messages, so they go before the
+  // consumer.
+  dead_letters_.reset();
   dispatchers_.clear();
   consumer_.reset();
 }
@@ -104,6 +123,16 @@ absl::Status SidecarApp::Shutdown() {
   if (stats_.in_flight() > 0) {
     spdlog::warn("shutdown: {} messages still unsettled after {} ms; they will be redelivered",
                  stats_.in_flight(), drain.count());
+  }
+  if (dead_letters_ != nullptr) {
+    // Dead letters Kafka acknowledges now are settled before the final
+    // commit (their results reach the dispatchers ahead of the revoke).
+    const auto left = std::max<std::chrono::steady_clock::duration>(
+        deadline - std::chrono::steady_clock::now(), std::chrono::seconds(1));
+    if (absl::Status s = dead_letters_->Flush(std::chrono::duration_cast<Millis>(left)); !s.ok()) {
+      spdlog::warn("shutdown: dead-letter topic: {}; those messages will be redelivered",
+                   s.ToString());
+    }
   }
   absl::Status closed = consumer_->Close();
   if (!closed.ok()) spdlog::error("shutdown: {}", closed.ToString());

@@ -11,8 +11,10 @@
 
 #include "absl/status/statusor.h"
 #include "sidecar/common/clock.h"
+#include "sidecar/common/random.h"
 #include "sidecar/config/config.h"
 #include "sidecar/coordinator/coordinator.h"
+#include "sidecar/deadletter/dead_letter_producer_impl.h"
 #include "sidecar/dispatch/dispatcher_impl.h"
 #include "sidecar/kafka/kafka_consumer_impl.h"
 #include "sidecar/server/sidecar_service.h"
@@ -41,7 +43,9 @@ class SidecarApp {
   RealClock clock_;
   SidecarStats stats_;
   std::unique_ptr<KafkaConsumerImpl> consumer_;
+  std::vector<std::unique_ptr<RandomImpl>> randoms_;  // one per dispatcher
   std::vector<std::unique_ptr<DispatcherImpl>> dispatchers_;
+  std::unique_ptr<DeadLetterProducerImpl> dead_letters_;  // null = no topic
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<SidecarService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -118,6 +118,55 @@ void Coordinator::Settle(const std::string& stream_id, v1::Settle* settle) {
   }
 }
 
+void Coordinator::Extend(const std::string& stream_id, const v1::Extend& extend) {
+  std::vector<std::vector<uint64_t>> per_dispatcher(dispatchers_.size());
+  for (uint64_t id : extend.batch_ids()) {
+    const size_t owner = DispatcherOfBatch(id);
+    if (owner < dispatchers_.size()) per_dispatcher[owner].push_back(id);
+  }
+  for (size_t i = 0; i < per_dispatcher.size(); ++i) {
+    if (per_dispatcher[i].empty()) continue;
+    dispatchers_[i]->Post(cmd::Extend{stream_id, std::move(per_dispatcher[i]), extend.extend_ms()});
+  }
+}
+
+std::vector<TopicPartition> Coordinator::SetPaused(const std::vector<TopicPartition>& tps,
+                                                   bool paused) {
+  absl::MutexLock l(&mu_);
+  std::vector<std::vector<TopicPartition>> per_dispatcher(dispatchers_.size());
+  std::vector<TopicPartition> acted;
+  auto take = [&](const TopicPartition& tp, const Assigned& a) {
+    per_dispatcher[a.dispatcher].push_back(tp);
+    acted.push_back(tp);
+  };
+  if (tps.empty()) {
+    for (const auto& [tp, a] : partitions_) take(tp, a);
+  } else {
+    for (const TopicPartition& tp : tps) {
+      auto it = partitions_.find(tp);
+      if (it != partitions_.end()) take(tp, it->second);
+    }
+  }
+  for (size_t i = 0; i < per_dispatcher.size(); ++i) {
+    // An empty list would mean "all" to the dispatcher.
+    if (per_dispatcher[i].empty()) continue;
+    dispatchers_[i]->Post(cmd::SetPaused{std::move(per_dispatcher[i]), paused});
+  }
+  return acted;
+}
+
+std::vector<v1::PartitionStats> Coordinator::PartitionStats() const {
+  std::vector<v1::PartitionStats> out;
+  for (const Dispatcher* d : dispatchers_) {
+    for (auto& p : d->PartitionStatsSnapshot()) out.push_back(std::move(p));
+  }
+  std::sort(out.begin(), out.end(), [](const v1::PartitionStats& a, const v1::PartitionStats& b) {
+    return std::make_tuple(std::cref(a.topic()), a.partition()) <
+           std::make_tuple(std::cref(b.topic()), b.partition());
+  });
+  return out;
+}
+
 void Coordinator::Drain(absl::Duration deadline) {
   absl::MutexLock l(&mu_);
   draining_ = true;

@@ -42,6 +42,16 @@ class Coordinator {
   // Routes settlements to their dispatchers; unroutable ones are stale.
   void Settle(const std::string& stream_id, v1::Settle* settle);
 
+  // Pushes ack deadlines of the stream's batches out.
+  void Extend(const std::string& stream_id, const v1::Extend& extend);
+
+  // Any thread. Pauses or resumes deliveries and fetching of the given
+  // partitions (empty = every assigned one); returns those that are assigned
+  // here and so were acted on.
+  std::vector<TopicPartition> SetPaused(const std::vector<TopicPartition>& tps, bool paused);
+  // Per-partition stats from every dispatcher, with the binding filled in.
+  std::vector<v1::PartitionStats> PartitionStats() const;
+
   // Shutdown: no new deliveries; streams are told to settle within `deadline`.
   void Drain(absl::Duration deadline);
 

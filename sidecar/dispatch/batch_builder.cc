@@ -22,17 +22,17 @@ void CopyHeaders(rd_kafka_headers_t* headers, v1::Message* out) {
 
 }  // namespace
 
-Outgoing BuildBatch(uint64_t batch_id, const PartitionState& partition, size_t n) {
+Outgoing BuildBatch(uint64_t batch_id, const TopicPartition& tp,
+                    const std::vector<PendingRecord>& records) {
   size_t bytes = 0;
-  for (size_t i = 0; i < n; ++i) bytes += partition.pending_at(i).record.bytes() + kPerMessageOverhead;
-  Outgoing out = Outgoing::Make(bytes + partition.tp().topic.size() + 64);
+  for (const PendingRecord& p : records) bytes += p.record.bytes() + kPerMessageOverhead;
+  Outgoing out = Outgoing::Make(bytes + tp.topic.size() + 64);
   v1::Batch* batch = out.response->mutable_batch();
   batch->set_batch_id(batch_id);
-  batch->set_topic(partition.tp().topic);
-  batch->set_partition(partition.tp().partition);
-  batch->mutable_messages()->Reserve(static_cast<int>(n));
-  for (size_t i = 0; i < n; ++i) {
-    const PendingRecord& p = partition.pending_at(i);
+  batch->set_topic(tp.topic);
+  batch->set_partition(tp.partition);
+  batch->mutable_messages()->Reserve(static_cast<int>(records.size()));
+  for (const PendingRecord& p : records) {
     v1::Message* m = batch->add_messages();
     m->set_offset(p.record.offset);
     if (p.record.has_key) m->mutable_key()->assign(p.record.key.data(), p.record.key.size());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "sidecar/common/topic_partition.h"
 #include "sidecar/dispatch/partition_state.h"
@@ -10,7 +11,7 @@
 
 namespace kafka_sidecar {
 
-// Uses the first `n` pending records of `partition`.
-Outgoing BuildBatch(uint64_t batch_id, const PartitionState& partition, size_t n);
+Outgoing BuildBatch(uint64_t batch_id, const TopicPartition& tp,
+                    const std::vector<PendingRecord>& records);
 
 }  // namespace kafka_sidecar

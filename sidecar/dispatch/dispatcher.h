@@ -3,6 +3,9 @@
 // the partitions are bound to, applies settlements and stores commit offsets.
 #pragma once
 
+#include <vector>
+
+#include "kafka_sidecar/v1/sidecar.pb.h"
 #include "sidecar/common/wakeable.h"
 #include "sidecar/dispatch/dispatcher_command.h"
 
@@ -18,6 +21,9 @@ class Dispatcher : public Wakeable {
   virtual void Stop() = 0;
   // Partitions currently owned, for load balancing new assignments.
   virtual size_t partition_count() const = 0;
+  // Per-partition stats as the dispatcher last published them (at most a
+  // fraction of a second old); never waits for the dispatcher thread.
+  virtual std::vector<v1::PartitionStats> PartitionStatsSnapshot() const = 0;
 };
 
 }  // namespace kafka_sidecar

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/synchronization/mutex.h"
 #include "kafka_sidecar/v1/sidecar.pb.h"
@@ -67,12 +68,31 @@ struct Settle {
   std::string stream_id;
   std::vector<v1::Settlement> settlements;
 };
+struct Extend {
+  std::string stream_id;
+  std::vector<uint64_t> batch_ids;
+  uint32_t extend_ms = 0;  // 0 = ack_timeout_ms
+};
+// Operator pause / resume (PausePartitions, ResumePartitions). Resume also
+// ends a pause the error threshold caused.
+struct SetPaused {
+  std::vector<TopicPartition> tps;
+  bool paused = false;
+};
+// Kafka's answer to a dead-letter produce.
+struct DeadLettered {
+  TopicPartition tp;
+  uint64_t epoch = 0;
+  int64_t offset = 0;
+  absl::Status status;
+};
 // Shutdown: deliver nothing new, keep taking settlements.
 struct Drain {};
 
 }  // namespace cmd
 
-using DispatcherCommand = std::variant<cmd::Assign, cmd::Revoke, cmd::Bind, cmd::StreamClosed,
-                                       cmd::Settle, cmd::Drain>;
+using DispatcherCommand =
+    std::variant<cmd::Assign, cmd::Revoke, cmd::Bind, cmd::StreamClosed, cmd::Settle,
+                 cmd::Extend, cmd::SetPaused, cmd::DeadLettered, cmd::Drain>;
 
 }  // namespace kafka_sidecar

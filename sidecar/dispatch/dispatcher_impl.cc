@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 #include "sidecar/dispatch/batch_builder.h"
 #include "sidecar/dispatch/batch_id.h"
@@ -11,12 +12,20 @@ namespace kafka_sidecar {
 namespace {
 
 constexpr Millis kIdleWait{100};
+// How stale per-partition stats may be.
+constexpr Millis kStatsPublishInterval{100};
 
 }  // namespace
 
 DispatcherImpl::DispatcherImpl(DispatcherOptions options, DispatchQueue* queue,
-                               PartitionControl* control, SidecarStats* stats, const Clock& clock)
-    : options_(options), queue_(queue), control_(control), stats_(stats), clock_(clock) {}
+                               PartitionControl* control, SidecarStats* stats, const Clock& clock,
+                               Random* random)
+    : options_(options),
+      queue_(queue),
+      control_(control),
+      stats_(stats),
+      clock_(clock),
+      backoff_(options.retry_backoff, options.retry_backoff_max, random) {}
 
 DispatcherImpl::~DispatcherImpl() { Stop(); }
 
@@ -56,27 +65,30 @@ void DispatcherImpl::RunOnce(Millis max_wait) {
   const bool drained = fetched_.size() < options_.consume_batch;
   if (!fetched_.empty()) Ingest(fetched_, now);
   ProcessCommands();
+  RunTimers(now);
   // Start one partition further each loop, so that when stream windows are
   // tight no partition is always served last.
   const size_t n = order_.size();
   for (size_t i = 0; i < n; ++i) {
     PartitionState& p = *order_[(next_first_ + i) % n];
     Deliver(p, drained, now);
-    UpdateFetchPause(p);
+    UpdateFetchPause(p, now);
     StoreOffset(p);
   }
   if (n > 0) next_first_ = (next_first_ + 1) % n;
   FinishRevokes(now);
+  PublishStats(now);
 }
 
 Millis DispatcherImpl::NextWait(MonoTime now, Millis max_wait) const {
-  MonoTime deadline = now + max_wait;
+  MonoTime deadline = std::min(now + max_wait, next_timer_);
   for (const auto& [tp, p] : partitions_) {
     if (p->revoking) deadline = std::min(deadline, p->revoke_deadline);
     // Only a partition that could send when its batch times out sets a
     // deadline; one waiting for window room is woken by the settlement.
     if (p->pending_count() > 0 && p->stream && !p->rebinding && !p->revoking && !draining_ &&
-        !p->window_blocked && p->in_flight_batches() < options_.partition_workers) {
+        !p->window_blocked && !p->hold_until && !p->manual_pause &&
+        !p->throttle().paused_until() && p->in_flight_batches() < options_.partition_workers) {
       deadline = std::min(deadline, p->pending_since() + options_.batch_timeout);
     }
   }
@@ -103,7 +115,9 @@ void DispatcherImpl::Apply(cmd::Assign& c) {
     FinishRevoke(*slot);
     slot.reset();
   }
-  if (slot == nullptr) slot = std::make_unique<PartitionState>(c.tp);
+  if (slot == nullptr) {
+    slot = std::make_unique<PartitionState>(c.tp, next_epoch_++, options_.throttle);
+  }
   PartitionsChanged();
 }
 
@@ -174,23 +188,248 @@ void DispatcherImpl::ApplySettlement(const std::string& stream_id, const v1::Set
   PartitionState& p = *owner->second;
   SettleEffect e = p.Settle(stream_id, s, now);
   if (e.stale > 0) stats_->RecordStale(e.stale);
-  if (e.stream != nullptr && e.released_messages > 0) {
-    e.stream->ReleaseWindow(e.released_messages, e.released_bytes);
-    stats_->AddInFlight(-static_cast<int64_t>(e.released_messages));
-    e.stream->processed.fetch_add(e.acked, std::memory_order_relaxed);
-    e.stream->failed.fetch_add(e.rejected, std::memory_order_relaxed);
+  if (e.release.stream != nullptr && e.release.messages > 0) {
+    e.release.stream->ReleaseWindow(e.release.messages, e.release.bytes);
+    stats_->AddInFlight(-static_cast<int64_t>(e.release.messages));
+    e.release.stream->processed.fetch_add(e.acked, std::memory_order_relaxed);
+    e.release.stream->failed.fetch_add(e.rejected.size(), std::memory_order_relaxed);
   }
   if (e.acked > 0) stats_->RecordProcessed(e.acked, e.latency_ms);
-  if (e.rejected > 0) {
-    stats_->RecordFailed(p.tp(), e.rejected);
-    spdlog::warn("partition {}: {} messages rejected by the handler ({})", p.tp().ToString(),
-                 e.rejected, s.reason());
+  if (e.batch_done) batch_owner_.erase(owner);
+  if (!e.rejected.empty()) {
+    spdlog::debug("partition {}: {} messages rejected by the handler ({})", p.tp().ToString(),
+                  e.rejected.size(), s.reason());
+    CountErrors(p, e.rejected.size(), now);
+    GiveUp(p, std::move(e.rejected), now);
   }
-  if (e.retried > 0) stats_->RecordRetried(p.tp(), e.retried);
-  if (e.batch_done) {
-    batch_owner_.erase(owner);
-    MaybeCompleteRebind(p);
+  if (!e.retry.empty()) Retry(p, std::move(e.retry), s.retry_after_ms(), now);
+  MaybeCompleteRebind(p);
+}
+
+void DispatcherImpl::Retry(PartitionState& p, std::vector<PendingRecord> records,
+                           uint32_t retry_after_ms, MonoTime now) {
+  CountErrors(p, records.size(), now);
+  std::vector<PendingRecord> again;
+  std::vector<PendingRecord> exhausted;
+  for (PendingRecord& r : records) {
+    ++r.retries;
+    if (r.retries > options_.max_retries) {
+      r.reason = absl::StrCat("retries exhausted after ", r.attempt, " deliveries",
+                              r.reason.empty() ? "" : ": ", r.reason);
+      exhausted.push_back(std::move(r));
+    } else {
+      again.push_back(std::move(r));
+    }
   }
+  if (!again.empty()) {
+    p.counters.retried += again.size();
+    stats_->RecordRetried(p.tp(), again.size());
+    if (options_.ordering == OrderingMode::kPartition) {
+      // Rewind: nothing after the earliest retried offset may be processed
+      // before it, so later deliveries still out are taken back (their
+      // settlements become stale) and delivery resumes at that offset once
+      // its backoff is over. ACKed offsets stay settled and are skipped.
+      auto first = std::min_element(again.begin(), again.end(),
+                                    [](const PendingRecord& a, const PendingRecord& b) {
+                                      return a.record.offset < b.record.offset;
+                                    });
+      const MonoTime resume = now + backoff_.Delay(first->retries, retry_after_ms);
+      Withdrawn cancelled = p.CancelAfter(first->record.offset);
+      Withdraw(p, cancelled);
+      for (auto& r : cancelled.records) again.push_back(std::move(r));
+      p.Redeliver(std::move(again), now);
+      p.hold_until = p.hold_until ? std::max(*p.hold_until, resume) : resume;
+      ScheduleTimer(*p.hold_until);
+    } else {
+      for (PendingRecord& r : again) {
+        const MonoTime due = now + backoff_.Delay(r.retries, retry_after_ms);
+        ++r.attempt;
+        p.AddRetry(std::move(r), due);
+        ScheduleTimer(due);
+      }
+    }
+  }
+  if (!exhausted.empty()) GiveUp(p, std::move(exhausted), now);
+}
+
+void DispatcherImpl::GiveUp(PartitionState& p, std::vector<PendingRecord> records, MonoTime) {
+  p.counters.failed += records.size();
+  stats_->RecordFailed(p.tp(), records.size());
+  for (PendingRecord& r : records) {
+    if (options_.dead_letters == nullptr) {
+      // No dead-letter topic: the seed's behaviour, logged and skipped.
+      spdlog::warn("partition {}: offset {} failed after {} deliveries and is skipped: {}",
+                   p.tp().ToString(), r.record.offset, r.attempt,
+                   r.reason.empty() ? "rejected" : r.reason);
+      p.Skip(r.record.offset);
+      continue;
+    }
+    const int64_t offset = r.record.offset;
+    p.StartDeadLetter(std::move(r));
+    ProduceDeadLetter(p, *p.dead_letter(offset));
+  }
+}
+
+void DispatcherImpl::ProduceDeadLetter(PartitionState& p, const PendingRecord& r) {
+  DeadLetterInfo info{p.tp(), r.attempt, r.reason.empty() ? "rejected" : r.reason};
+  options_.dead_letters->Produce(
+      r.record, info,
+      [this, tp = p.tp(), epoch = p.epoch(), offset = r.record.offset](absl::Status status) {
+        Post(cmd::DeadLettered{tp, epoch, offset, std::move(status)});
+      });
+}
+
+void DispatcherImpl::Apply(cmd::DeadLettered& c) {
+  PartitionState* p = Find(c.tp.topic, c.tp.partition);
+  // A result for an earlier life of the partition: its next owner
+  // redelivers the message from the committed offset.
+  if (p == nullptr || p->epoch() != c.epoch || p->dead_letter(c.offset) == nullptr) return;
+  if (c.status.ok()) {
+    p->FinishDeadLetter(c.offset);
+    stats_->RecordDeadLettered(1);
+    spdlog::debug("partition {}: offset {} dead-lettered", c.tp.ToString(), c.offset);
+    return;
+  }
+  // The commit must not pass a message Kafka has not taken, so try again.
+  spdlog::warn("partition {}: dead-lettering offset {} failed, retrying in {} ms: {}",
+               c.tp.ToString(), c.offset, options_.dead_letter_retry.count(),
+               c.status.ToString());
+  const MonoTime due = clock_.Now() + options_.dead_letter_retry;
+  dead_letter_retries_.push_back(DeadLetterRetry{c.tp, c.epoch, c.offset, due});
+  ScheduleTimer(due);
+}
+
+void DispatcherImpl::CountErrors(PartitionState& p, uint64_t n, MonoTime now) {
+  p.counters.errors += n;
+  if (std::optional<Millis> pause = p.throttle().RecordErrors(n, now)) {
+    spdlog::warn("partition {}: paused for {} ms after {} errors within {} ms", p.tp().ToString(),
+                 pause->count(), options_.throttle.threshold, options_.throttle.window.count());
+    ScheduleTimer(now + *pause);
+  }
+}
+
+void DispatcherImpl::Withdraw(PartitionState& p, const Withdrawn& w) {
+  for (const Release& r : w.releases) {
+    r.stream->ReleaseWindow(r.messages, r.bytes);
+    stats_->AddInFlight(-static_cast<int64_t>(r.messages));
+  }
+  for (uint64_t id : w.finished_batches) batch_owner_.erase(id);
+  (void)p;
+}
+
+void DispatcherImpl::RunTimers(MonoTime now) {
+  if (now < next_timer_) return;
+  next_timer_ = MonoTime::max();
+  for (auto& [tp, pp] : partitions_) {
+    PartitionState& p = *pp;
+    if (!p.revoking) {
+      Withdrawn expired = p.TakeExpired(now);
+      if (!expired.records.empty()) {
+        spdlog::info("partition {}: {} messages not settled within the ack timeout",
+                     tp.ToString(), expired.records.size());
+        Withdraw(p, expired);
+        for (auto& r : expired.records) r.reason = "ack timeout";
+        Retry(p, std::move(expired.records), 0, now);
+        MaybeCompleteRebind(p);
+      }
+    }
+    if (p.hold_until && now >= *p.hold_until) p.hold_until.reset();
+    if (p.throttle().Expire(now)) {
+      spdlog::info("partition {}: resumed after its error pause", tp.ToString());
+    }
+    if (auto t = p.NextDeadline()) ScheduleTimer(*t);
+    if (auto t = p.NextRetryDue()) ScheduleTimer(*t);
+    if (auto t = p.throttle().paused_until()) ScheduleTimer(*t);
+    if (p.hold_until) ScheduleTimer(*p.hold_until);
+  }
+  std::vector<DeadLetterRetry> later;
+  for (DeadLetterRetry& r : dead_letter_retries_) {
+    if (r.due > now) {
+      ScheduleTimer(r.due);
+      later.push_back(std::move(r));
+      continue;
+    }
+    PartitionState* p = Find(r.tp.topic, r.tp.partition);
+    if (p == nullptr || p->epoch() != r.epoch) continue;
+    if (const PendingRecord* pending = p->dead_letter(r.offset)) ProduceDeadLetter(*p, *pending);
+  }
+  dead_letter_retries_ = std::move(later);
+}
+
+void DispatcherImpl::Apply(cmd::Extend& c) {
+  const MonoTime now = clock_.Now();
+  const Millis by = c.extend_ms > 0 ? Millis(c.extend_ms) : options_.ack_timeout;
+  for (uint64_t id : c.batch_ids) {
+    auto owner = batch_owner_.find(id);
+    if (owner == batch_owner_.end()) continue;  // settled or stale: nothing to extend
+    if (owner->second->Extend(id, c.stream_id, now + by)) ScheduleTimer(now + by);
+  }
+}
+
+void DispatcherImpl::Apply(cmd::SetPaused& c) {
+  const MonoTime now = clock_.Now();
+  auto apply = [&](PartitionState& p) {
+    if (p.revoking) return;
+    if (c.paused) {
+      if (!p.manual_pause) spdlog::info("partition {}: paused by request", p.tp().ToString());
+      p.manual_pause = true;
+      return;
+    }
+    if (p.manual_pause || p.throttle().paused(now)) {
+      spdlog::info("partition {}: resumed by request", p.tp().ToString());
+    }
+    p.manual_pause = false;
+    p.throttle().Clear(now);
+  };
+  if (c.tps.empty()) {
+    for (auto& [tp, p] : partitions_) apply(*p);
+    return;
+  }
+  for (const TopicPartition& tp : c.tps) {
+    if (PartitionState* p = Find(tp.topic, tp.partition)) apply(*p);
+  }
+}
+
+v1::PartitionStats DispatcherImpl::StatsOf(const PartitionState& p, MonoTime now) const {
+  v1::PartitionStats s;
+  s.set_topic(p.tp().topic);
+  s.set_partition(p.tp().partition);
+  if (p.manual_pause) {
+    s.set_paused(true);
+    s.set_pause_reason("paused by request");
+  } else if (p.throttle().paused(now)) {
+    s.set_paused(true);
+    const auto left = std::chrono::duration_cast<Millis>(*p.throttle().paused_until() - now);
+    s.set_pause_reason(absl::StrCat("error threshold: ", options_.throttle.threshold,
+                                    " errors within ", options_.throttle.window.count(),
+                                    " ms; resumes in ", left.count(), " ms"));
+  } else if (p.fetch_paused) {
+    s.set_pause_reason("fetch paused: handler behind (backpressure)");
+  }
+  s.set_committed_offset(p.stored_offset.value_or(-1));
+  s.set_in_flight(p.in_flight_records());
+  s.set_delivered(p.counters.delivered);
+  s.set_processed(p.counters.processed);
+  s.set_failed(p.counters.failed);
+  s.set_retried(p.counters.retried);
+  s.set_errors(p.counters.errors);
+  if (p.stream) s.set_stream_id(p.stream->id());
+  return s;
+}
+
+void DispatcherImpl::PublishStats(MonoTime now) {
+  if (now < next_publish_) return;
+  next_publish_ = now + kStatsPublishInterval;
+  std::vector<v1::PartitionStats> out;
+  out.reserve(partitions_.size());
+  for (const auto& [tp, p] : partitions_) out.push_back(StatsOf(*p, now));
+  absl::MutexLock l(&stats_mu_);
+  published_stats_.swap(out);
+}
+
+std::vector<v1::PartitionStats> DispatcherImpl::PartitionStatsSnapshot() const {
+  absl::MutexLock l(&stats_mu_);
+  return published_stats_;
 }
 
 void DispatcherImpl::Apply(cmd::Drain&) { draining_ = true; }
@@ -225,12 +464,54 @@ void DispatcherImpl::Ingest(std::vector<FetchedRecord>& records, MonoTime now) {
   }
 }
 
+bool DispatcherImpl::SendBatch(PartitionState& p, InFlightBatch& batch, MonoTime now) {
+  StreamSession& stream = *batch.stream;
+  const uint64_t id = batch.id;
+  const size_t n = batch.records.size();
+  if (!stream.Send(BuildBatch(id, p.tp(), batch.records))) {
+    // The stream closed under us; its StreamClosed command rebinds.
+    const uint64_t bytes = batch.unsettled_bytes;
+    p.CancelBatch(id);
+    stream.ReleaseWindow(n, bytes);
+    return false;
+  }
+  batch_owner_[id] = &p;
+  ScheduleTimer(now + options_.ack_timeout);
+  stats_->RecordDelivered(n);
+  stats_->AddInFlight(static_cast<int64_t>(n));
+  stream.delivered.fetch_add(n, std::memory_order_relaxed);
+  return true;
+}
+
 void DispatcherImpl::Deliver(PartitionState& p, bool queue_drained, MonoTime now) {
   p.window_blocked = false;
   if (draining_ || p.revoking || p.rebinding || p.stream == nullptr) return;
+  if (p.manual_pause || p.throttle().paused(now)) return;
   StreamSession& stream = *p.stream;
   const size_t max_batch =
       std::min<size_t>(options_.batch_size, stream.options().max_batch_messages);
+  const MonoTime deadline = now + options_.ack_timeout;
+
+  // ordering: none. Retries whose backoff is over go out on their own,
+  // ahead of new records.
+  while (p.in_flight_batches() < options_.partition_workers && p.NextRetryDue() &&
+         *p.NextRetryDue() <= now) {
+    std::vector<PendingRecord> due = p.TakeDueRetries(now, max_batch);
+    const size_t n = stream.AcquireWindow(
+        due.size(), [&due](size_t i) { return due[i].record.bytes(); }, this);
+    for (size_t i = n; i < due.size(); ++i) p.AddRetry(std::move(due[i]), now);
+    if (n == 0) {
+      p.window_blocked = true;
+      return;
+    }
+    due.resize(n);
+    InFlightBatch& batch =
+        p.StartBatchOf(MakeBatchId(next_sequence_++, options_.index), p.stream, std::move(due),
+                       now, deadline);
+    if (!SendBatch(p, batch, now)) return;
+  }
+
+  if (p.hold_until && now < *p.hold_until) return;  // rewound: waiting out the backoff
   while (p.in_flight_batches() < options_.partition_workers && p.pending_count() > 0) {
     const bool ready = p.pending_count() >= max_batch || queue_drained ||
                        now - p.pending_since() >= options_.batch_timeout;
@@ -242,43 +523,34 @@ void DispatcherImpl::Deliver(PartitionState& p, bool queue_drained, MonoTime now
       p.window_blocked = true;  // woken when the window has room
       return;
     }
-    const uint64_t id = MakeBatchId(next_sequence_++, options_.index);
-    Outgoing out = BuildBatch(id, p, n);
-    InFlightBatch& batch = p.StartBatch(id, p.stream, n, now);
-    const uint64_t bytes = batch.unsettled_bytes;
-    if (!stream.Send(std::move(out))) {
-      // The stream closed under us; its StreamClosed command rebinds.
-      p.CancelBatch(id);
-      stream.ReleaseWindow(n, bytes);
-      return;
-    }
-    batch_owner_[id] = &p;
-    stats_->RecordDelivered(n);
-    stats_->AddInFlight(static_cast<int64_t>(n));
-    stream.delivered.fetch_add(n, std::memory_order_relaxed);
+    InFlightBatch& batch =
+        p.StartBatch(MakeBatchId(next_sequence_++, options_.index), p.stream, n, now, deadline);
+    if (!SendBatch(p, batch, now)) return;
   }
 }
 
-void DispatcherImpl::UpdateFetchPause(PartitionState& p) {
-  const bool full = p.pending_count() >= options_.max_pending_messages ||
-                    p.pending_bytes() >= options_.max_pending_bytes;
-  const bool low = p.pending_count() <= options_.max_pending_messages / 2 &&
-                   p.pending_bytes() <= options_.max_pending_bytes / 2;
-  if (full && !p.fetch_paused) {
-    if (absl::Status s = control_->Pause(p.tp()); !s.ok()) {
-      spdlog::warn("partition {}: pausing fetch failed: {}", p.tp().ToString(), s.ToString());
-      return;
-    }
-    p.fetch_paused = true;
-    spdlog::debug("partition {}: fetch paused, {} messages waiting", p.tp().ToString(),
-                  p.pending_count());
-  } else if (low && p.fetch_paused && !p.revoking && !draining_) {
-    if (absl::Status s = control_->Resume(p.tp()); !s.ok()) {
-      spdlog::warn("partition {}: resuming fetch failed: {}", p.tp().ToString(), s.ToString());
-      return;
-    }
-    p.fetch_paused = false;
+void DispatcherImpl::UpdateFetchPause(PartitionState& p, MonoTime now) {
+  // Hysteresis, so a partition at the limit does not flap.
+  if (p.pending_count() >= options_.max_pending_messages ||
+      p.pending_bytes() >= options_.max_pending_bytes) {
+    p.memory_full = true;
+  } else if (p.pending_count() <= options_.max_pending_messages / 2 &&
+             p.pending_bytes() <= options_.max_pending_bytes / 2) {
+    p.memory_full = false;
   }
+  bool want = p.memory_full || p.manual_pause || p.throttle().paused(now);
+  // A partition on its way out, or a sidecar shutting down, fetches no more.
+  if (p.revoking || draining_) want = want || p.fetch_paused;
+  if (want == p.fetch_paused) return;
+  absl::Status s = want ? control_->Pause(p.tp()) : control_->Resume(p.tp());
+  if (!s.ok()) {
+    spdlog::warn("partition {}: {} fetch failed: {}", p.tp().ToString(),
+                 want ? "pausing" : "resuming", s.ToString());
+    return;
+  }
+  p.fetch_paused = want;
+  spdlog::debug("partition {}: fetch {}, {} messages waiting", p.tp().ToString(),
+                want ? "paused" : "resumed", p.pending_count());
 }
 
 void DispatcherImpl::StoreOffset(PartitionState& p) {
@@ -297,7 +569,10 @@ void DispatcherImpl::StoreOffset(PartitionState& p) {
 void DispatcherImpl::FinishRevokes(MonoTime now) {
   for (auto it = partitions_.begin(); it != partitions_.end();) {
     PartitionState& p = *it->second;
-    if (!p.revoking || (p.in_flight_batches() > 0 && now < p.revoke_deadline)) {
+    // Dead letters still being produced count as in flight: the commit
+    // cannot pass them until Kafka has them.
+    const bool busy = p.in_flight_batches() > 0 || p.dead_letter_count() > 0;
+    if (!p.revoking || (busy && now < p.revoke_deadline)) {
       ++it;
       continue;
     }
@@ -308,6 +583,7 @@ void DispatcherImpl::FinishRevokes(MonoTime now) {
 }
 
 void DispatcherImpl::PartitionsChanged() {
+  next_publish_ = MonoTime::min();
   order_.clear();
   for (auto& [tp, p] : partitions_) order_.push_back(p.get());
   partition_count_.store(partitions_.size());

@@ -11,8 +11,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "sidecar/common/clock.h"
+#include "sidecar/common/random.h"
+#include "sidecar/config/config.h"
+#include "sidecar/deadletter/dead_letter_producer.h"
 #include "sidecar/dispatch/dispatcher.h"
+#include "sidecar/dispatch/error_throttle.h"
 #include "sidecar/dispatch/partition_state.h"
+#include "sidecar/dispatch/retry_backoff.h"
 #include "sidecar/kafka/dispatch_queue.h"
 #include "sidecar/stats/sidecar_stats.h"
 
@@ -30,12 +35,24 @@ struct DispatcherOptions {
   size_t consume_batch = 1024;
   // At-most-once: commit offsets as batches are sent.
   bool commit_on_delivery = false;
+
+  OrderingMode ordering = OrderingMode::kPartition;
+  // RETRYs and ack timeouts a message may have before it is given up on.
+  uint32_t max_retries = 3;
+  Millis retry_backoff{1000};
+  Millis retry_backoff_max{30000};
+  Millis ack_timeout{30000};
+  ErrorThrottleOptions throttle;
+  // Where given-up messages go; null = logged, counted failed and skipped.
+  DeadLetterProducer* dead_letters = nullptr;
+  // Wait before producing a dead letter again after Kafka refused it.
+  Millis dead_letter_retry{1000};
 };
 
 class DispatcherImpl final : public Dispatcher {
  public:
   DispatcherImpl(DispatcherOptions options, DispatchQueue* queue, PartitionControl* control,
-                 SidecarStats* stats, const Clock& clock);
+                 SidecarStats* stats, const Clock& clock, Random* random);
   ~DispatcherImpl() override;
 
   int index() const override { return options_.index; }
@@ -44,6 +61,7 @@ class DispatcherImpl final : public Dispatcher {
   void Start() override;
   void Stop() override;
   size_t partition_count() const override { return partition_count_.load(); }
+  std::vector<v1::PartitionStats> PartitionStatsSnapshot() const override;
 
   // One loop iteration, for tests that drive the dispatcher without a thread.
   void RunOnce(Millis max_wait);
@@ -56,8 +74,27 @@ class DispatcherImpl final : public Dispatcher {
   void Apply(cmd::Bind& c);
   void Apply(cmd::StreamClosed& c);
   void Apply(cmd::Settle& c);
+  void Apply(cmd::Extend& c);
+  void Apply(cmd::SetPaused& c);
+  void Apply(cmd::DeadLettered& c);
   void Apply(cmd::Drain& c);
   void ApplySettlement(const std::string& stream_id, const v1::Settlement& s, MonoTime now);
+
+  // Settlement policy (SPEC §3): retried records rewind the partition or
+  // wait out their backoff; exhausted and rejected ones are given up on.
+  void Retry(PartitionState& p, std::vector<PendingRecord> records, uint32_t retry_after_ms,
+             MonoTime now);
+  void GiveUp(PartitionState& p, std::vector<PendingRecord> records, MonoTime now);
+  void ProduceDeadLetter(PartitionState& p, const PendingRecord& r);
+  void CountErrors(PartitionState& p, uint64_t n, MonoTime now);
+  // Window and bookkeeping for records taken out of flight.
+  void Withdraw(PartitionState& p, const Withdrawn& w);
+  // Ack timeouts, retry backoffs, pause ends: the work that waits on time.
+  void RunTimers(MonoTime now);
+  void ScheduleTimer(MonoTime at) { next_timer_ = std::min(next_timer_, at); }
+  bool SendBatch(PartitionState& p, InFlightBatch& batch, MonoTime now);
+  v1::PartitionStats StatsOf(const PartitionState& p, MonoTime now) const;
+  void PublishStats(MonoTime now);
 
   PartitionState* Find(std::string_view topic, int32_t partition);
   void Ingest(std::vector<FetchedRecord>& records, MonoTime now);
@@ -66,7 +103,7 @@ class DispatcherImpl final : public Dispatcher {
   void FinishRevokes(MonoTime now);
   void FinishRevoke(PartitionState& p);
   void PartitionsChanged();
-  void UpdateFetchPause(PartitionState& p);
+  void UpdateFetchPause(PartitionState& p, MonoTime now);
   void StoreOffset(PartitionState& p);
   Millis NextWait(MonoTime now, Millis max_wait) const;
 
@@ -75,9 +112,14 @@ class DispatcherImpl final : public Dispatcher {
   PartitionControl* const control_;
   SidecarStats* const stats_;
   const Clock& clock_;
+  const RetryBackoff backoff_;
 
   absl::Mutex mu_;
   std::vector<DispatcherCommand> inbox_ ABSL_GUARDED_BY(mu_);
+
+  mutable absl::Mutex stats_mu_;
+  std::vector<v1::PartitionStats> published_stats_ ABSL_GUARDED_BY(stats_mu_);
+  MonoTime next_publish_;
 
   std::atomic<bool> stop_{false};
   std::atomic<size_t> partition_count_{0};
@@ -90,6 +132,15 @@ class DispatcherImpl final : public Dispatcher {
   size_t next_first_ = 0;
   PartitionState* last_found_ = nullptr;
   uint64_t next_sequence_ = 1;
+  uint64_t next_epoch_ = 1;
+  MonoTime next_timer_ = MonoTime::max();
+  struct DeadLetterRetry {
+    TopicPartition tp;
+    uint64_t epoch;
+    int64_t offset;
+    MonoTime due;
+  };
+  std::vector<DeadLetterRetry> dead_letter_retries_;
   bool draining_ = false;
   std::vector<FetchedRecord> fetched_;
   std::vector<DispatcherCommand> commands_;

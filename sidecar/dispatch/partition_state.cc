@@ -11,30 +11,51 @@ bool PartitionState::Receive(Record record, MonoTime now) {
   if (!tracker_.Receive(record.offset)) return false;
   if (pending_.empty()) pending_since_ = now;
   pending_bytes_ += record.bytes();
-  pending_.push_back(PendingRecord{std::move(record), 1});
+  pending_.push_back(PendingRecord{std::move(record), 1, 0, {}});
   return true;
 }
 
+InFlightBatch& PartitionState::AddBatch(InFlightBatch batch) {
+  batch.settled.assign(batch.records.size(), false);
+  batch.unsettled = batch.records.size();
+  batch.unsettled_bytes = 0;
+  for (const auto& r : batch.records) batch.unsettled_bytes += r.record.bytes();
+  if (!batch.records.empty()) {
+    delivered_upto = std::max(delivered_upto, batch.records.back().record.offset + 1);
+  }
+  counters.delivered += batch.records.size();
+  auto [it, inserted] = in_flight_.emplace(batch.id, std::move(batch));
+  return it->second;
+}
+
 InFlightBatch& PartitionState::StartBatch(uint64_t id, std::shared_ptr<StreamSession> to,
-                                          size_t n, MonoTime now) {
+                                          size_t n, MonoTime now, MonoTime deadline) {
   InFlightBatch batch;
   batch.id = id;
   batch.stream = std::move(to);
   batch.sent_at = now;
+  batch.deadline = deadline;
   n = std::min(n, pending_.size());
   batch.records.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     pending_bytes_ -= pending_.front().record.bytes();
-    batch.unsettled_bytes += pending_.front().record.bytes();
     batch.records.push_back(std::move(pending_.front()));
     pending_.pop_front();
   }
   if (!pending_.empty()) pending_since_ = now;
-  batch.settled.assign(n, false);
-  batch.unsettled = n;
-  if (n > 0) delivered_upto = std::max(delivered_upto, batch.records.back().record.offset + 1);
-  auto [it, inserted] = in_flight_.emplace(id, std::move(batch));
-  return it->second;
+  return AddBatch(std::move(batch));
+}
+
+InFlightBatch& PartitionState::StartBatchOf(uint64_t id, std::shared_ptr<StreamSession> to,
+                                            std::vector<PendingRecord> records, MonoTime now,
+                                            MonoTime deadline) {
+  InFlightBatch batch;
+  batch.id = id;
+  batch.stream = std::move(to);
+  batch.sent_at = now;
+  batch.deadline = deadline;
+  batch.records = std::move(records);
+  return AddBatch(std::move(batch));
 }
 
 void PartitionState::CancelBatch(uint64_t id) {
@@ -42,6 +63,8 @@ void PartitionState::CancelBatch(uint64_t id) {
   if (it == in_flight_.end()) return;
   std::vector<PendingRecord> back = std::move(it->second.records);
   in_flight_.erase(it);
+  counters.delivered -= back.size();
+  // Never delivered after all: at-most-once must not commit past them.
   if (!back.empty()) delivered_upto = std::min(delivered_upto, back.front().record.offset);
   Requeue(std::move(back), pending_since_);
 }
@@ -66,6 +89,11 @@ void PartitionState::Requeue(std::vector<PendingRecord> records, MonoTime now) {
   pending_ = std::move(merged);
 }
 
+void PartitionState::Redeliver(std::vector<PendingRecord> records, MonoTime now) {
+  for (auto& r : records) ++r.attempt;
+  Requeue(std::move(records), now);
+}
+
 SettleEffect PartitionState::Settle(const std::string& stream_id, const v1::Settlement& s,
                                     MonoTime now) {
   SettleEffect effect;
@@ -75,7 +103,7 @@ SettleEffect PartitionState::Settle(const std::string& stream_id, const v1::Sett
     return effect;
   }
   InFlightBatch& batch = it->second;
-  effect.stream = batch.stream;
+  effect.release.stream = batch.stream;
   effect.latency_ms = ToMillis(now - batch.sent_at);
 
   std::vector<size_t> targets;
@@ -99,23 +127,21 @@ SettleEffect PartitionState::Settle(const std::string& stream_id, const v1::Sett
     }
   }
 
-  std::vector<PendingRecord> retry;
   for (size_t i : targets) {
     batch.settled[i] = true;
     PendingRecord& r = batch.records[i];
     --batch.unsettled;
     batch.unsettled_bytes -= r.record.bytes();
-    ++effect.released_messages;
-    effect.released_bytes += r.record.bytes();
+    ++effect.release.messages;
+    effect.release.bytes += r.record.bytes();
     switch (s.outcome()) {
       case v1::OUTCOME_RETRY:
-        ++effect.retried;
-        retry.push_back(PendingRecord{std::move(r.record), r.attempt + 1});
+        r.reason = s.reason();
+        effect.retry.push_back(std::move(r));
         break;
       case v1::OUTCOME_REJECT:
-        ++effect.rejected;
-        tracker_.Settle(r.record.offset);
-        r.record.owner.reset();
+        r.reason = s.reason();
+        effect.rejected.push_back(std::move(r));
         break;
       default:  // ACK; UNSPECIFIED is refused before reaching here
         ++effect.acked;
@@ -124,12 +150,111 @@ SettleEffect PartitionState::Settle(const std::string& stream_id, const v1::Sett
         break;
     }
   }
+  counters.processed += effect.acked;
   if (batch.unsettled == 0) {
     in_flight_.erase(it);
     effect.batch_done = true;
   }
-  Requeue(std::move(retry), now);
   return effect;
+}
+
+bool PartitionState::Extend(uint64_t id, const std::string& stream_id, MonoTime deadline) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end() || it->second.stream->id() != stream_id) return false;
+  it->second.deadline = deadline;
+  return true;
+}
+
+Withdrawn PartitionState::TakeExpired(MonoTime now) {
+  Withdrawn out;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    InFlightBatch& b = it->second;
+    if (b.deadline > now) {
+      ++it;
+      continue;
+    }
+    Release release{b.stream, b.unsettled, b.unsettled_bytes};
+    for (size_t i = 0; i < b.records.size(); ++i) {
+      if (!b.settled[i]) out.records.push_back(std::move(b.records[i]));
+    }
+    out.releases.push_back(std::move(release));
+    out.finished_batches.push_back(b.id);
+    in_flight_.erase(it++);
+  }
+  return out;
+}
+
+std::optional<MonoTime> PartitionState::NextDeadline() const {
+  std::optional<MonoTime> next;
+  for (const auto& [id, b] : in_flight_) {
+    if (!next || b.deadline < *next) next = b.deadline;
+  }
+  return next;
+}
+
+Withdrawn PartitionState::CancelAfter(int64_t offset) {
+  Withdrawn out;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    InFlightBatch& b = it->second;
+    Release release{b.stream, 0, 0};
+    for (size_t i = 0; i < b.records.size(); ++i) {
+      if (b.settled[i] || b.records[i].record.offset <= offset) continue;
+      b.settled[i] = true;
+      --b.unsettled;
+      b.unsettled_bytes -= b.records[i].record.bytes();
+      ++release.messages;
+      release.bytes += b.records[i].record.bytes();
+      out.records.push_back(std::move(b.records[i]));
+    }
+    if (release.messages > 0) out.releases.push_back(std::move(release));
+    if (b.unsettled == 0) {
+      out.finished_batches.push_back(b.id);
+      in_flight_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+void PartitionState::AddRetry(PendingRecord record, MonoTime due) {
+  retry_waiting_.emplace(due, std::move(record));
+}
+
+std::vector<PendingRecord> PartitionState::TakeDueRetries(MonoTime now, size_t max) {
+  std::vector<PendingRecord> due;
+  while (!retry_waiting_.empty() && due.size() < max && retry_waiting_.begin()->first <= now) {
+    due.push_back(std::move(retry_waiting_.begin()->second));
+    retry_waiting_.erase(retry_waiting_.begin());
+  }
+  std::sort(due.begin(), due.end(), [](const PendingRecord& a, const PendingRecord& b) {
+    return a.record.offset < b.record.offset;
+  });
+  return due;
+}
+
+std::optional<MonoTime> PartitionState::NextRetryDue() const {
+  if (retry_waiting_.empty()) return std::nullopt;
+  return retry_waiting_.begin()->first;
+}
+
+void PartitionState::StartDeadLetter(PendingRecord record) {
+  const int64_t offset = record.record.offset;
+  dead_letters_.insert_or_assign(offset, std::move(record));
+}
+
+const PendingRecord* PartitionState::dead_letter(int64_t offset) const {
+  auto it = dead_letters_.find(offset);
+  return it == dead_letters_.end() ? nullptr : &it->second;
+}
+
+bool PartitionState::FinishDeadLetter(int64_t offset) {
+  auto it = dead_letters_.find(offset);
+  if (it == dead_letters_.end()) return false;
+  dead_letters_.erase(it);
+  tracker_.Settle(offset);
+  ++counters.dead_lettered;
+  return true;
 }
 
 std::vector<uint64_t> PartitionState::ReturnInFlight(const std::string& stream_id,
@@ -143,14 +268,13 @@ std::vector<uint64_t> PartitionState::ReturnInFlight(const std::string& stream_i
       continue;
     }
     for (size_t i = 0; i < b.records.size(); ++i) {
-      if (b.settled[i]) continue;
-      back.push_back(PendingRecord{std::move(b.records[i].record), b.records[i].attempt + 1});
+      if (!b.settled[i]) back.push_back(std::move(b.records[i]));
     }
     ids.push_back(b.id);
     in_flight_.erase(it++);
   }
   *records = back.size();
-  Requeue(std::move(back), pending_since_);
+  Redeliver(std::move(back), pending_since_);
   return ids;
 }
 

@@ -1,10 +1,15 @@
 // Everything the sidecar tracks for one assigned partition: records fetched
-// and waiting, batches in flight to a stream, the commit watermark, and the
-// partition's binding. Touched only by the owning dispatcher thread.
+// and waiting, batches in flight to a stream, retries waiting out their
+// backoff, messages being dead-lettered, the commit watermark, pausing and
+// the partition's binding. Touched only by the owning dispatcher thread.
+//
+// PartitionState is mechanism; the dispatcher decides policy (when to
+// retry, rewind, dead-letter or pause).
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +20,7 @@
 #include "sidecar/common/clock.h"
 #include "sidecar/common/topic_partition.h"
 #include "sidecar/dispatch/dispatcher_command.h"
+#include "sidecar/dispatch/error_throttle.h"
 #include "sidecar/kafka/record.h"
 #include "sidecar/tracking/offset_tracker.h"
 
@@ -25,37 +31,56 @@ class StreamSession;
 struct PendingRecord {
   Record record;
   uint32_t attempt = 1;  // the delivery attempt this record will go out as
+  uint32_t retries = 0;  // RETRYs and ack timeouts so far
+  std::string reason;    // the last failure's reason, for dead letters
 };
 
 struct InFlightBatch {
   uint64_t id = 0;
   std::shared_ptr<StreamSession> stream;
   MonoTime sent_at;
+  MonoTime deadline;                   // ack timeout; Extend moves it
   std::vector<PendingRecord> records;  // offset order
-  std::vector<bool> settled;
+  std::vector<bool> settled;           // settled, cancelled or timed out
   size_t unsettled = 0;
   uint64_t unsettled_bytes = 0;
 };
 
-// What applying one settlement did, for stats and flow control.
+// Window to give back to a stream.
+struct Release {
+  std::shared_ptr<StreamSession> stream;
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+};
+
+// What applying one settlement did. ACKs are applied to the commit
+// watermark; retried and rejected records are handed to the caller.
 struct SettleEffect {
   uint64_t acked = 0;
-  uint64_t retried = 0;
-  uint64_t rejected = 0;
   uint64_t stale = 0;
-  // Window to give back to `stream`.
-  uint64_t released_messages = 0;
-  uint64_t released_bytes = 0;
-  std::shared_ptr<StreamSession> stream;
+  std::vector<PendingRecord> retry;
+  std::vector<PendingRecord> rejected;
+  Release release;
   double latency_ms = 0;
   bool batch_done = false;
 };
 
+// Records taken out of flight (timed out or cancelled by a rewind).
+struct Withdrawn {
+  std::vector<PendingRecord> records;
+  std::vector<Release> releases;
+  std::vector<uint64_t> finished_batches;  // ids no longer in flight
+};
+
 class PartitionState {
  public:
-  explicit PartitionState(TopicPartition tp) : tp_(std::move(tp)) {}
+  PartitionState(TopicPartition tp, uint64_t epoch, ErrorThrottleOptions throttle)
+      : tp_(std::move(tp)), epoch_(epoch), throttle_(throttle) {}
 
   const TopicPartition& tp() const { return tp_; }
+  // Distinguishes this life of the partition from a later reassignment, for
+  // results (dead-letter acks) that arrive after a revoke.
+  uint64_t epoch() const { return epoch_; }
 
   // A record fetched from Kafka (offset order). False when it is a refetch
   // of an offset already held; the record is then dropped.
@@ -68,12 +93,48 @@ class PartitionState {
 
   // Moves the first `n` pending records into a new in-flight batch.
   InFlightBatch& StartBatch(uint64_t id, std::shared_ptr<StreamSession> stream, size_t n,
-                            MonoTime now);
-  // Undoes StartBatch when the stream refused the batch: the records go back
+                            MonoTime now, MonoTime deadline);
+  // The same for records taken from the retry queue (ordering: none).
+  InFlightBatch& StartBatchOf(uint64_t id, std::shared_ptr<StreamSession> stream,
+                              std::vector<PendingRecord> records, MonoTime now,
+                              MonoTime deadline);
+  // Undoes a start when the stream refused the batch: the records go back
   // to pending as they were.
   void CancelBatch(uint64_t id);
 
   SettleEffect Settle(const std::string& stream_id, const v1::Settlement& settlement, MonoTime now);
+  // Pushes a batch's ack deadline out; false if it is not in flight on
+  // `stream_id`.
+  bool Extend(uint64_t id, const std::string& stream_id, MonoTime deadline);
+
+  // Takes the unsettled records of every batch whose deadline has passed.
+  Withdrawn TakeExpired(MonoTime now);
+  // Earliest ack deadline among batches in flight.
+  std::optional<MonoTime> NextDeadline() const;
+  // ordering: partition. Takes every unsettled in-flight record after
+  // `offset` back into pending (attempt + 1, as they were delivered); their
+  // settlements become stale.
+  Withdrawn CancelAfter(int64_t offset);
+
+  // Back into pending in offset order, attempt raised by one.
+  void Redeliver(std::vector<PendingRecord> records, MonoTime now);
+
+  // ordering: none. A retried record waits here until `due`.
+  void AddRetry(PendingRecord record, MonoTime due);
+  // Up to `max` records whose backoff is over, in offset order.
+  std::vector<PendingRecord> TakeDueRetries(MonoTime now, size_t max);
+  std::optional<MonoTime> NextRetryDue() const;
+  size_t retry_count() const { return retry_waiting_.size(); }
+
+  // Dead-lettering: the record is kept, unsettled for commits, until Kafka
+  // acknowledged the dead-letter produce.
+  void StartDeadLetter(PendingRecord record);
+  const PendingRecord* dead_letter(int64_t offset) const;
+  // Produce acknowledged: settles the offset.
+  bool FinishDeadLetter(int64_t offset);
+  size_t dead_letter_count() const { return dead_letters_.size(); }
+  // Settles an offset the handler gave up on with no dead-letter topic.
+  void Skip(int64_t offset) { tracker_.Settle(offset); }
 
   // The stream ended: the unsettled records of its batches go back to pending
   // with their attempt raised. Returns the ids of the batches taken back.
@@ -90,6 +151,9 @@ class PartitionState {
   std::optional<int64_t> Watermark() const { return tracker_.Watermark(); }
   const OffsetTracker& tracker() const { return tracker_; }
 
+  ErrorThrottle& throttle() { return throttle_; }
+  const ErrorThrottle& throttle() const { return throttle_; }
+
   // Binding (SPEC §3): `stream` receives this partition's batches; a move to
   // `next_stream` waits until nothing is in flight.
   std::shared_ptr<StreamSession> stream;
@@ -101,21 +165,40 @@ class PartitionState {
   MonoTime revoke_deadline;
   std::shared_ptr<RevokeResult> revoke_result;
 
+  // ordering: partition. After a rewind, pending waits until then.
+  std::optional<MonoTime> hold_until;
+  bool manual_pause = false;               // PausePartitions RPC
   bool window_blocked = false;             // the stream's window had no room
-  bool fetch_paused = false;               // paused for memory, by the dispatcher
+  bool fetch_paused = false;               // Kafka fetch paused, as last set
+  bool memory_full = false;                // too much waiting: fetch paused
   std::optional<int64_t> stored_offset;    // last offset handed to Kafka for commit
   int64_t delivered_upto = -1;             // next offset after the last delivered
+
+  // Per-partition counters for stats (messages).
+  struct Counters {
+    uint64_t delivered = 0;
+    uint64_t processed = 0;
+    uint64_t failed = 0;
+    uint64_t retried = 0;
+    uint64_t errors = 0;
+    uint64_t dead_lettered = 0;
+  } counters;
 
  private:
   // Puts records back into pending, keeping offset order.
   void Requeue(std::vector<PendingRecord> records, MonoTime now);
+  InFlightBatch& AddBatch(InFlightBatch batch);
 
   const TopicPartition tp_;
+  const uint64_t epoch_;
   OffsetTracker tracker_;
   std::deque<PendingRecord> pending_;
   uint64_t pending_bytes_ = 0;
   MonoTime pending_since_;
   absl::flat_hash_map<uint64_t, InFlightBatch> in_flight_;
+  std::multimap<MonoTime, PendingRecord> retry_waiting_;
+  absl::flat_hash_map<int64_t, PendingRecord> dead_letters_;
+  ErrorThrottle throttle_;
 };
 
 }  // namespace kafka_sidecar

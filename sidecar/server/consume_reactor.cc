@@ -66,7 +66,7 @@ void ConsumeReactor::OnReadDone(bool ok) {
                          "the first request must be Subscribe"));
         return;
       }
-      // Ack deadlines arrive with ack_timeout_ms; until then nothing expires.
+      coordinator_->Extend(session_->id(), request_.extend());
       break;
     default:
       End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

@@ -20,26 +20,47 @@ grpc::ServerUnaryReactor* SidecarService::GetStats(grpc::CallbackServerContext* 
                                                    v1::GetStatsResponse* response) {
   stats_->Fill(response);
   response->set_group_id(config_.kafka.group_id);
+  for (auto& p : coordinator_->PartitionStats()) *response->add_partitions() = std::move(p);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
 grpc::ServerUnaryReactor* SidecarService::PausePartitions(grpc::CallbackServerContext* context,
-                                                          const v1::PartitionsRequest*,
-                                                          v1::PartitionsResponse*) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                               "PausePartitions is not available in this version"));
-  return reactor;
+                                                          const v1::PartitionsRequest* request,
+                                                          v1::PartitionsResponse* response) {
+  return SetPaused(context, *request, response, true);
 }
 
 grpc::ServerUnaryReactor* SidecarService::ResumePartitions(grpc::CallbackServerContext* context,
-                                                           const v1::PartitionsRequest*,
-                                                           v1::PartitionsResponse*) {
+                                                           const v1::PartitionsRequest* request,
+                                                           v1::PartitionsResponse* response) {
+  return SetPaused(context, *request, response, false);
+}
+
+grpc::ServerUnaryReactor* SidecarService::SetPaused(grpc::CallbackServerContext* context,
+                                                    const v1::PartitionsRequest& request,
+                                                    v1::PartitionsResponse* response,
+                                                    bool paused) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                               "ResumePartitions is not available in this version"));
+  std::vector<TopicPartition> tps;
+  for (const v1::TopicPartition& tp : request.partitions()) {
+    if (tp.topic().empty() || tp.partition() < 0) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                   absl::StrCat("partitions: invalid partition \"", tp.topic(),
+                                                "\"/", tp.partition())));
+      return reactor;
+    }
+    tps.push_back(TopicPartition{tp.topic(), tp.partition()});
+  }
+  // Partitions not assigned here are left out of the answer, so the caller
+  // sees what was acted on.
+  for (const TopicPartition& tp : coordinator_->SetPaused(tps, paused)) {
+    v1::TopicPartition* out = response->add_partitions();
+    out->set_topic(tp.topic);
+    out->set_partition(tp.partition);
+  }
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

@@ -29,6 +29,10 @@ class SidecarService final : public v1::ConsumerSidecar::CallbackService {
                                              v1::PartitionsResponse* response) override;
 
  private:
+  grpc::ServerUnaryReactor* SetPaused(grpc::CallbackServerContext* context,
+                                      const v1::PartitionsRequest& request,
+                                      v1::PartitionsResponse* response, bool paused);
+
   const Config& config_;
   Coordinator* const coordinator_;
   SidecarStats* const stats_;

@@ -25,6 +25,9 @@ class SidecarStats {
   void RecordProcessed(uint64_t count, double latency_ms);
   void RecordFailed(const TopicPartition& tp, uint64_t count);
   void RecordRetried(const TopicPartition& tp, uint64_t count);
+  void RecordDeadLettered(uint64_t count) {
+    dead_lettered_.fetch_add(count, std::memory_order_relaxed);
+  }
   void RecordStale(uint64_t count) { stale_settlements_.fetch_add(count, std::memory_order_relaxed); }
   void RecordRebalance() { rebalances_.fetch_add(1, std::memory_order_relaxed); }
   // Messages handed to a stream and not settled yet.

@@ -120,6 +120,11 @@ bool TestHandler::Settle(uint64_t batch_id, const std::vector<int64_t>& offsets,
   return Send(request);
 }
 
+void TestHandler::SetMessagePolicy(MessagePolicy policy) {
+  std::lock_guard<std::mutex> lock(policy_mu_);
+  message_policy_ = std::move(policy);
+}
+
 void TestHandler::SetPolicy(SettlePolicy policy) {
   std::lock_guard<std::mutex> lock(policy_mu_);
   policy_ = std::move(policy);
@@ -232,15 +237,22 @@ void TestHandler::OnBatch(const v1::Batch& batch) {
     state_.received_count += batch.messages_size();
     ++state_.batches_received;
     state_.batch_ids.push_back(batch.batch_id());
+    state_.batch_times.push_back(now);
     if (!state_.first_receive.has_value()) state_.first_receive = now;
     state_.last_receive = now;
   }
   cv_.notify_all();
 
-  SettleAction action;
+  SettleAction action = SettleAction::kHold;
+  MessagePolicy message_policy;
   {
     std::lock_guard<std::mutex> lock(policy_mu_);
-    action = policy_(batch);
+    message_policy = message_policy_;
+    if (!message_policy) action = policy_(batch);
+  }
+  if (message_policy) {
+    SettleEach(batch, message_policy);
+    return;
   }
   if (action == SettleAction::kHold) {
     {
@@ -258,6 +270,34 @@ void TestHandler::OnBatch(const v1::Batch& batch) {
     for (const v1::Message& m : batch.messages()) s->add_offsets(m.offset());
   }
   if (Send(request)) RecordAcked(batch);
+}
+
+void TestHandler::SettleEach(const v1::Batch& batch, const MessagePolicy& policy) {
+  std::map<v1::Outcome, std::vector<int64_t>> by_outcome;
+  for (const v1::Message& m : batch.messages()) by_outcome[policy(batch, m)].push_back(m.offset());
+  v1::ConsumeRequest request;
+  for (const auto& [outcome, offsets] : by_outcome) {
+    if (outcome == v1::OUTCOME_UNSPECIFIED) continue;
+    v1::Settlement* s = request.mutable_settle()->add_settlements();
+    s->set_batch_id(batch.batch_id());
+    s->set_outcome(outcome);
+    s->set_reason("test handler said so");
+    for (int64_t o : offsets) s->add_offsets(o);
+  }
+  if (request.settle().settlements_size() == 0 || !Send(request)) return;
+  auto acked = by_outcome.find(v1::OUTCOME_ACK);
+  if (acked != by_outcome.end()) RecordAckedOffsets(batch, acked->second);
+}
+
+void TestHandler::RecordAckedOffsets(const v1::Batch& batch, const std::vector<int64_t>& offsets) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& acked = state_.acked[{batch.topic(), batch.partition()}];
+    for (int64_t o : offsets) {
+      if (acked.insert(o).second) ++state_.acked_count;
+    }
+  }
+  cv_.notify_all();
 }
 
 void TestHandler::RecordAcked(const v1::Batch& batch) {

@@ -42,6 +42,11 @@ enum class SettleAction {
 // Called on the reader thread, one batch at a time, in arrival order.
 using SettlePolicy = std::function<SettleAction(const v1::Batch&)>;
 
+// Decides each message on its own: the handler sends one settlement per
+// outcome, naming the offsets; OUTCOME_UNSPECIFIED leaves the message
+// unsettled. Takes precedence over the SettlePolicy.
+using MessagePolicy = std::function<v1::Outcome(const v1::Batch&, const v1::Message&)>;
+
 SettlePolicy AckAll();
 SettlePolicy AckAllByOffsets();
 SettlePolicy HoldAll();
@@ -64,6 +69,7 @@ struct HandlerState {
   uint64_t batches_received = 0;
   uint64_t batches_acked = 0;
   std::vector<uint64_t> batch_ids;  // arrival order
+  std::vector<absl::Time> batch_times;  // arrival time of each of batch_ids
   std::map<uint64_t, v1::Batch> held;
   std::vector<v1::AssignmentChange> assignment_changes;
   std::set<TopicPartitionKey> assigned;  // as the AssignmentChanges say now
@@ -102,6 +108,7 @@ class TestHandler {
 
   // Applies to batches arriving from now on.
   void SetPolicy(SettlePolicy policy);
+  void SetMessagePolicy(MessagePolicy policy);
   // ACKs every held batch (empty offsets list); returns how many were acked.
   int ReleaseHeld();
 
@@ -135,8 +142,11 @@ class TestHandler {
   void OnBatch(const v1::Batch& batch);
   bool WriteLocked(const v1::ConsumeRequest& request);
   void RecordAcked(const v1::Batch& batch);
+  void RecordAckedOffsets(const v1::Batch& batch, const std::vector<int64_t>& offsets);
+  void SettleEach(const v1::Batch& batch, const MessagePolicy& policy);
 
   SettlePolicy policy_;  // used on the reader thread; guarded by policy_mu_
+  MessagePolicy message_policy_;  // guarded by policy_mu_
   std::mutex policy_mu_;
 
   std::shared_ptr<grpc::Channel> channel_;

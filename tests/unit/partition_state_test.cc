@@ -34,10 +34,11 @@ int g_owned_token = 0;
 void CountingDeleter(void*) { ++g_released; }
 
 constexpr auto kStart = MonoTime{} + std::chrono::seconds(1000);
+constexpr auto kAckTimeout = std::chrono::seconds(30);
 
 class PartitionStateTest : public ::testing::Test {
  protected:
-  PartitionStateTest() : state_(TopicPartition{"orders", 3}) {
+  PartitionStateTest() : state_(TopicPartition{"orders", 3}, 1, ErrorThrottleOptions{}) {
     g_released = 0;
     s1_ = MakeStream("s1");
     s2_ = MakeStream("s2");
@@ -115,7 +116,7 @@ TEST_F(PartitionStateTest, ReceiveQueuesInOrderAndRefusesRefetch) {
 
 TEST_F(PartitionStateTest, StartBatchTakesFirstNPendingInOffsetOrder) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(5, 10));
-  InFlightBatch& b = state_.StartBatch(7, s1_, 3, kStart);
+  InFlightBatch& b = state_.StartBatch(7, s1_, 3, kStart, kStart + kAckTimeout);
   EXPECT_EQ(b.id, 7u);
   EXPECT_EQ(b.stream, s1_);
   EXPECT_EQ(b.sent_at, kStart);
@@ -138,7 +139,7 @@ TEST_F(PartitionStateTest, StartBatchTakesFirstNPendingInOffsetOrder) {
   EXPECT_THAT(state_.Watermark(), Optional(5));
 
   // Asking for more than is pending takes what there is.
-  InFlightBatch& b2 = state_.StartBatch(8, s1_, 10, kStart);
+  InFlightBatch& b2 = state_.StartBatch(8, s1_, 10, kStart, kStart + kAckTimeout);
   EXPECT_EQ(b2.records.size(), 2u);
   EXPECT_EQ(state_.pending_count(), 0u);
   EXPECT_EQ(state_.pending_bytes(), 0u);
@@ -148,7 +149,7 @@ TEST_F(PartitionStateTest, StartBatchTakesFirstNPendingInOffsetOrder) {
 
 TEST_F(PartitionStateTest, CancelBatchRestoresPendingAsItWas) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 4));
-  state_.StartBatch(1, s1_, 2, kStart);
+  state_.StartBatch(1, s1_, 2, kStart, kStart + kAckTimeout);
   state_.CancelBatch(1);
   EXPECT_THAT(PendingOffsets(), ElementsAre(0, 1, 2, 3));
   EXPECT_THAT(PendingAttempts(), ElementsAre(1u, 1u, 1u, 1u));
@@ -159,16 +160,16 @@ TEST_F(PartitionStateTest, CancelBatchRestoresPendingAsItWas) {
 
 TEST_F(PartitionStateTest, AckWholeBatchWithEmptyOffsets) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 5));
-  state_.StartBatch(1, s1_, 3, kStart);
+  state_.StartBatch(1, s1_, 3, kStart, kStart + kAckTimeout);
   const SettleEffect e =
       state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK), kStart + std::chrono::milliseconds(25));
   EXPECT_EQ(e.acked, 3u);
-  EXPECT_EQ(e.retried, 0u);
-  EXPECT_EQ(e.rejected, 0u);
+  EXPECT_THAT(e.retry, IsEmpty());
+  EXPECT_THAT(e.rejected, IsEmpty());
   EXPECT_EQ(e.stale, 0u);
-  EXPECT_EQ(e.released_messages, 3u);
-  EXPECT_EQ(e.released_bytes, 30u);
-  EXPECT_EQ(e.stream, s1_);
+  EXPECT_EQ(e.release.messages, 3u);
+  EXPECT_EQ(e.release.bytes, 30u);
+  EXPECT_EQ(e.release.stream, s1_);
   EXPECT_TRUE(e.batch_done);
   EXPECT_DOUBLE_EQ(e.latency_ms, 25.0);
   EXPECT_EQ(g_released, 3);  // payloads freed on settlement
@@ -187,12 +188,12 @@ TEST_F(PartitionStateTest, AckWholeBatchWithEmptyOffsets) {
 
 TEST_F(PartitionStateTest, AckByExplicitOffsets) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 4));
-  state_.StartBatch(1, s1_, 4, kStart);
+  state_.StartBatch(1, s1_, 4, kStart, kStart + kAckTimeout);
 
   SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK, {1, 3}), kStart);
   EXPECT_EQ(e.acked, 2u);
-  EXPECT_EQ(e.released_messages, 2u);
-  EXPECT_EQ(e.released_bytes, 20u);
+  EXPECT_EQ(e.release.messages, 2u);
+  EXPECT_EQ(e.release.bytes, 20u);
   EXPECT_FALSE(e.batch_done);
   EXPECT_EQ(state_.in_flight_records(), 2u);
   EXPECT_THAT(state_.Watermark(), Optional(0));  // 0 still unsettled
@@ -204,38 +205,58 @@ TEST_F(PartitionStateTest, AckByExplicitOffsets) {
   // Empty offsets now means "the rest": only 2.
   e = state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK), kStart);
   EXPECT_EQ(e.acked, 1u);
-  EXPECT_EQ(e.released_messages, 1u);
+  EXPECT_EQ(e.release.messages, 1u);
   EXPECT_TRUE(e.batch_done);
   EXPECT_THAT(state_.Watermark(), Optional(4));
   EXPECT_EQ(state_.in_flight_batches(), 0u);
 }
 
-TEST_F(PartitionStateTest, RejectSettlesAndMovesTheWatermark) {
+TEST_F(PartitionStateTest, RejectHandsTheRecordBackUnsettled) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 2));
-  state_.StartBatch(1, s1_, 2, kStart);
-  const SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_REJECT, {0}), kStart);
-  EXPECT_EQ(e.rejected, 1u);
+  state_.StartBatch(1, s1_, 2, kStart, kStart + kAckTimeout);
+  SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_REJECT, {0}), kStart);
+  ASSERT_EQ(e.rejected.size(), 1u);
+  EXPECT_EQ(e.rejected[0].record.offset, 0);
   EXPECT_EQ(e.acked, 0u);
-  EXPECT_EQ(e.released_messages, 1u);
+  EXPECT_EQ(e.release.messages, 1u);
+  // The dispatcher decides: dead-letter (settled once Kafka has it) or skip.
+  EXPECT_THAT(state_.Watermark(), Optional(0));
+  state_.Skip(0);
   EXPECT_THAT(state_.Watermark(), Optional(1));
   EXPECT_EQ(state_.pending_count(), 0u);  // not redelivered
+}
+
+TEST_F(PartitionStateTest, DeadLetterSettlesOnlyWhenFinished) {
+  ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 2));
+  state_.StartBatch(1, s1_, 2, kStart, kStart + kAckTimeout);
+  SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_REJECT, {0}), kStart);
+  ASSERT_EQ(state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK, {1}), kStart).acked, 1u);
+  state_.StartDeadLetter(std::move(e.rejected[0]));
+  ASSERT_NE(state_.dead_letter(0), nullptr);
+  EXPECT_EQ(state_.dead_letter(0)->record.value.substr(0, 2), "v0");  // payload kept
+  EXPECT_THAT(state_.Watermark(), Optional(0));
+  EXPECT_FALSE(state_.FinishDeadLetter(7));
+  EXPECT_TRUE(state_.FinishDeadLetter(0));
+  EXPECT_THAT(state_.Watermark(), Optional(2));
+  EXPECT_EQ(state_.dead_letter_count(), 0u);
+  EXPECT_EQ(state_.counters.dead_lettered, 1u);
 }
 
 class StaleSettlementTest : public PartitionStateTest {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 6));
-    state_.StartBatch(1, s1_, 3, kStart);  // 0, 1, 2
+    state_.StartBatch(1, s1_, 3, kStart, kStart + kAckTimeout);  // 0, 1, 2
     ASSERT_EQ(state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK, {1}), kStart).acked, 1u);
   }
 
   // Nothing but the stale count changed.
   void ExpectUnchanged(const SettleEffect& e) {
     EXPECT_EQ(e.acked, 0u);
-    EXPECT_EQ(e.retried, 0u);
-    EXPECT_EQ(e.rejected, 0u);
-    EXPECT_EQ(e.released_messages, 0u);
-    EXPECT_EQ(e.released_bytes, 0u);
+    EXPECT_THAT(e.retry, IsEmpty());
+    EXPECT_THAT(e.rejected, IsEmpty());
+    EXPECT_EQ(e.release.messages, 0u);
+    EXPECT_EQ(e.release.bytes, 0u);
     EXPECT_FALSE(e.batch_done);
     EXPECT_EQ(state_.in_flight_batches(), 1u);
     EXPECT_EQ(state_.in_flight_records(), 2u);
@@ -286,23 +307,24 @@ TEST_F(StaleSettlementTest, StaleOffsetsDoNotSpoilTheValidOnes) {
   const SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK, {0, 1, 0}), kStart);
   EXPECT_EQ(e.acked, 1u);
   EXPECT_EQ(e.stale, 2u);
-  EXPECT_EQ(e.released_messages, 1u);
+  EXPECT_EQ(e.release.messages, 1u);
   EXPECT_THAT(state_.Watermark(), Optional(2));
   EXPECT_EQ(state_.in_flight_records(), 1u);
 }
 
-TEST_F(PartitionStateTest, RetryRequeuesInOffsetOrderWithNextAttempt) {
+TEST_F(PartitionStateTest, RetryHandsRecordsBackAndRedeliverRequeuesInOrder) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 5));
-  state_.StartBatch(1, s1_, 3, kStart);  // 0, 1, 2; pending 3, 4
+  state_.StartBatch(1, s1_, 3, kStart, kStart + kAckTimeout);  // 0, 1, 2; pending 3, 4
   const MonoTime later = kStart + std::chrono::milliseconds(40);
-  const SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_RETRY, {1}), later);
-  EXPECT_EQ(e.retried, 1u);
+  SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_RETRY, {1}), later);
+  ASSERT_EQ(e.retry.size(), 1u);
   EXPECT_EQ(e.acked, 0u);
-  EXPECT_EQ(e.released_messages, 1u);  // the window is given back
-  EXPECT_EQ(e.released_bytes, 10u);
+  EXPECT_EQ(e.release.messages, 1u);  // the window is given back
+  EXPECT_EQ(e.release.bytes, 10u);
   EXPECT_FALSE(e.batch_done);
   EXPECT_EQ(g_released, 0);  // a retried record keeps its payload
 
+  state_.Redeliver(std::move(e.retry), later);
   EXPECT_THAT(PendingOffsets(), ElementsAre(1, 3, 4));
   EXPECT_THAT(PendingAttempts(), ElementsAre(2u, 1u, 1u));
   EXPECT_EQ(state_.pending_bytes(), 30u);
@@ -314,36 +336,94 @@ TEST_F(PartitionStateTest, RetryRequeuesInOffsetOrderWithNextAttempt) {
   EXPECT_EQ(state_.in_flight_batches(), 0u);
   EXPECT_THAT(state_.Watermark(), Optional(1));
 
-  // Redeliver it: attempt 2 goes out; a second RETRY makes it 3.
-  InFlightBatch& b = state_.StartBatch(2, s1_, 1, later);
+  InFlightBatch& b = state_.StartBatch(2, s1_, 1, later, later + kAckTimeout);
   ASSERT_EQ(b.records.size(), 1u);
   EXPECT_EQ(b.records[0].record.offset, 1);
   EXPECT_EQ(b.records[0].attempt, 2u);
-  ASSERT_EQ(state_.Settle("s1", Settlement(2, v1::OUTCOME_RETRY), later).retried, 1u);
+  e = state_.Settle("s1", Settlement(2, v1::OUTCOME_RETRY), later);
+  ASSERT_EQ(e.retry.size(), 1u);
+  EXPECT_TRUE(e.batch_done);
+  state_.Redeliver(std::move(e.retry), later);
   EXPECT_THAT(PendingOffsets(), ElementsAre(1, 3, 4));
   EXPECT_THAT(PendingAttempts(), ElementsAre(3u, 1u, 1u));
-  // The batch is done (nothing unsettled in it); the record lives on in pending.
   EXPECT_EQ(state_.in_flight_batches(), 0u);
   EXPECT_THAT(state_.Watermark(), Optional(1));
 }
 
-TEST_F(PartitionStateTest, RetryMergesBetweenPendingRecords) {
+TEST_F(PartitionStateTest, RedeliverMergesBetweenPendingRecords) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 6));
-  state_.StartBatch(1, s1_, 2, kStart);  // 0, 1
-  state_.StartBatch(2, s1_, 2, kStart);  // 2, 3; pending 4, 5
-  ASSERT_EQ(state_.Settle("s1", Settlement(1, v1::OUTCOME_RETRY, {0}), kStart).retried, 1u);
+  state_.StartBatch(1, s1_, 2, kStart, kStart + kAckTimeout);  // 0, 1
+  state_.StartBatch(2, s1_, 2, kStart, kStart + kAckTimeout);  // 2, 3; pending 4, 5
+  SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_RETRY, {0}), kStart);
+  state_.Redeliver(std::move(e.retry), kStart);
   EXPECT_THAT(PendingOffsets(), ElementsAre(0, 4, 5));
-  ASSERT_EQ(state_.Settle("s1", Settlement(2, v1::OUTCOME_RETRY, {3}), kStart).retried, 1u);
+  e = state_.Settle("s1", Settlement(2, v1::OUTCOME_RETRY, {3}), kStart);
+  state_.Redeliver(std::move(e.retry), kStart);
   EXPECT_THAT(PendingOffsets(), ElementsAre(0, 3, 4, 5));
   EXPECT_THAT(PendingAttempts(), ElementsAre(2u, 2u, 1u, 1u));
   EXPECT_EQ(state_.pending_bytes(), 40u);
 }
 
+TEST_F(PartitionStateTest, CancelAfterTakesBackLaterUnsettledRecords) {
+  ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 8));
+  state_.StartBatch(1, s1_, 4, kStart, kStart + kAckTimeout);  // 0..3
+  state_.StartBatch(2, s2_, 4, kStart, kStart + kAckTimeout);  // 4..7
+  ASSERT_EQ(state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK, {3}), kStart).acked, 1u);
+  ASSERT_EQ(state_.Settle("s2", Settlement(2, v1::OUTCOME_ACK, {5}), kStart).acked, 1u);
+
+  Withdrawn w = state_.CancelAfter(1);
+  std::vector<int64_t> taken;
+  for (const auto& r : w.records) taken.push_back(r.record.offset);
+  EXPECT_THAT(taken, UnorderedElementsAre(2, 4, 6, 7));  // ACKed 3 and 5 stay settled
+  EXPECT_THAT(w.finished_batches, ElementsAre(2));       // batch 1 still holds 0 and 1
+  EXPECT_EQ(state_.in_flight_records(), 2u);
+  uint64_t released = 0;
+  for (const auto& r : w.releases) released += r.messages;
+  EXPECT_EQ(released, 4u);
+  // Settling a cancelled offset is stale.
+  EXPECT_EQ(state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK, {2}), kStart).stale, 1u);
+  state_.Redeliver(std::move(w.records), kStart);
+  EXPECT_THAT(PendingOffsets(), ElementsAre(2, 4, 6, 7));
+  EXPECT_THAT(PendingAttempts(), ElementsAre(2u, 2u, 2u, 2u));
+}
+
+TEST_F(PartitionStateTest, TakeExpiredAndExtend) {
+  ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 4));
+  state_.StartBatch(1, s1_, 2, kStart, kStart + std::chrono::seconds(1));
+  state_.StartBatch(2, s1_, 2, kStart, kStart + std::chrono::seconds(2));
+  EXPECT_THAT(state_.NextDeadline(), Optional(kStart + std::chrono::seconds(1)));
+  EXPECT_FALSE(state_.Extend(1, "s2", kStart + std::chrono::seconds(5)));  // not its stream
+  EXPECT_TRUE(state_.Extend(1, "s1", kStart + std::chrono::seconds(5)));
+  Withdrawn w = state_.TakeExpired(kStart + std::chrono::seconds(2));
+  EXPECT_THAT(w.finished_batches, ElementsAre(2));
+  ASSERT_EQ(w.records.size(), 2u);
+  EXPECT_EQ(w.records[0].record.offset, 2);
+  EXPECT_THAT(state_.NextDeadline(), Optional(kStart + std::chrono::seconds(5)));
+  EXPECT_TRUE(state_.TakeExpired(kStart + std::chrono::seconds(4)).records.empty());
+}
+
+TEST_F(PartitionStateTest, RetryQueueHandsOutDueRecordsInOffsetOrder) {
+  ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 3));
+  state_.StartBatch(1, s1_, 3, kStart, kStart + kAckTimeout);
+  SettleEffect e = state_.Settle("s1", Settlement(1, v1::OUTCOME_RETRY), kStart);
+  ASSERT_EQ(e.retry.size(), 3u);
+  state_.AddRetry(std::move(e.retry[2]), kStart + std::chrono::milliseconds(10));
+  state_.AddRetry(std::move(e.retry[0]), kStart + std::chrono::milliseconds(30));
+  state_.AddRetry(std::move(e.retry[1]), kStart + std::chrono::milliseconds(10));
+  EXPECT_THAT(state_.NextRetryDue(), Optional(kStart + std::chrono::milliseconds(10)));
+  EXPECT_TRUE(state_.TakeDueRetries(kStart, 10).empty());
+  std::vector<PendingRecord> due = state_.TakeDueRetries(kStart + std::chrono::milliseconds(10), 10);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].record.offset, 1);
+  EXPECT_EQ(due[1].record.offset, 2);
+  EXPECT_EQ(state_.retry_count(), 1u);
+}
+
 TEST_F(PartitionStateTest, ReturnInFlightRequeuesUnsettledAndKeepsSettled) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 8));
-  state_.StartBatch(1, s1_, 3, kStart);  // 0, 1, 2 on s1
-  state_.StartBatch(2, s2_, 2, kStart);  // 3, 4 on s2
-  state_.StartBatch(3, s1_, 1, kStart);  // 5 on s1; pending 6, 7
+  state_.StartBatch(1, s1_, 3, kStart, kStart + kAckTimeout);  // 0, 1, 2 on s1
+  state_.StartBatch(2, s2_, 2, kStart, kStart + kAckTimeout);  // 3, 4 on s2
+  state_.StartBatch(3, s1_, 1, kStart, kStart + kAckTimeout);  // 5 on s1; pending 6, 7
   ASSERT_EQ(state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK, {1}), kStart).acked, 1u);
   ASSERT_EQ(state_.Settle("s2", Settlement(2, v1::OUTCOME_ACK, {3}), kStart).acked, 1u);
   ASSERT_EQ(g_released, 2);
@@ -372,7 +452,7 @@ TEST_F(PartitionStateTest, ReturnInFlightRequeuesUnsettledAndKeepsSettled) {
   EXPECT_THAT(state_.Watermark(), Optional(0));
 
   // Redelivered and ACKed, the watermark runs up to s2's unsettled 4.
-  InFlightBatch& b = state_.StartBatch(4, s2_, 3, kStart);
+  InFlightBatch& b = state_.StartBatch(4, s2_, 3, kStart, kStart + kAckTimeout);
   ASSERT_EQ(b.records.size(), 3u);
   EXPECT_EQ(b.records[0].attempt, 2u);
   ASSERT_EQ(state_.Settle("s2", Settlement(4, v1::OUTCOME_ACK), kStart).acked, 3u);
@@ -390,7 +470,7 @@ TEST_F(PartitionStateTest, DropInFlightGivesBackStreamWindows) {
   ASSERT_NO_FATAL_FAILURE(ReceiveRange(0, 4));
   // The dispatcher acquires the window before starting a batch.
   ASSERT_EQ(s1_->AcquireWindow(3, [](size_t) { return uint64_t{10}; }, nullptr), 3u);
-  state_.StartBatch(1, s1_, 3, kStart);
+  state_.StartBatch(1, s1_, 3, kStart, kStart + kAckTimeout);
   ASSERT_EQ(state_.Settle("s1", Settlement(1, v1::OUTCOME_ACK, {0}), kStart).acked, 1u);
   s1_->ReleaseWindow(1, 10);  // as the dispatcher does with the effect
   ASSERT_EQ(s1_->in_flight_messages(), 2u);
