@@ -1,6 +1,8 @@
 #include "sidecar/kafka/kafka_consumer_impl.h"
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -45,6 +47,28 @@ void LogCallback(const rd_kafka_t*, int level, const char* fac, const char* buf)
                    : level <= 6 ? spdlog::level::info
                                 : spdlog::level::debug;
   spdlog::log(lvl, "librdkafka {}: {}", fac, buf);
+}
+
+// How long an async commit may go unanswered before the next one is sent
+// regardless.
+constexpr std::chrono::seconds kCommitStuckAfter{10};
+
+// Errors a commit can outlive: the coordinator is moving, loading or
+// unreachable for a moment.
+bool IsTransientCommitError(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
@@ -200,7 +224,13 @@ void KafkaConsumerImpl::ControlLoop() {
       rd_kafka_message_destroy(m);
     }
     if (steady_clock::now() >= next_commit) {
-      CommitStored(/*sync=*/false);
+      // A commit still waiting for the coordinator carries the newest stored
+      // offsets anyway once it goes out; a stuck one is replaced after a while.
+      if (!commit_outstanding_.load() || steady_clock::now() - commit_sent_ > kCommitStuckAfter) {
+        commit_outstanding_.store(true);
+        commit_sent_ = steady_clock::now();
+        CommitStored(/*sync=*/false);
+      }
       next_commit = steady_clock::now() + interval;
     }
   }
@@ -213,8 +243,26 @@ void KafkaConsumerImpl::CommitStored(bool sync) {
   }
 }
 
+rd_kafka_resp_err_t KafkaConsumerImpl::CommitWithRetry(
+    rd_kafka_topic_partition_list_t* offsets, std::chrono::steady_clock::time_point deadline) {
+  auto backoff = std::chrono::milliseconds(100);
+  for (int attempt = 1;; ++attempt) {
+    const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, offsets, /*async=*/0);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || !IsTransientCommitError(err)) return err;
+    if (std::chrono::steady_clock::now() + backoff >= deadline) return err;
+    spdlog::warn("kafka: commit attempt {} failed ({}), retrying in {} ms", attempt,
+                 rd_kafka_err2str(err), backoff.count());
+    // librdkafka has already retried the request itself; this waits out a
+    // coordinator that is moving or loading. The rebalance is on hold
+    // meanwhile, which is what a revoke commit is for.
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+  }
+}
+
 void KafkaConsumerImpl::CommitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
-                                       rd_kafka_topic_partition_list_t* offsets, void*) {
+                                       rd_kafka_topic_partition_list_t* offsets, void* opaque) {
+  static_cast<KafkaConsumerImpl*>(opaque)->commit_outstanding_.store(false);
   if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     spdlog::warn("kafka: offset commit failed: {}", rd_kafka_err2str(err));
@@ -281,8 +329,12 @@ void KafkaConsumerImpl::OnRevoke(rd_kafka_topic_partition_list_t* parts) {
     for (const auto& [tp, offset] : offsets) {
       rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
     }
-    if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), /*async=*/0); err) {
-      spdlog::warn("kafka: commit on revoke failed: {}", rd_kafka_err2str(err));
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(config_.processing.revoke_timeout_ms);
+    if (rd_kafka_resp_err_t err = CommitWithRetry(list.get(), deadline); err) {
+      spdlog::error("kafka: commit on revoke failed: {}; the partitions' next owner will "
+                    "redeliver from the last committed offsets", rd_kafka_err2str(err));
+      if (closing_.load()) final_commit_error_ = err;
     }
   }
   for (const TopicPartition& tp : tps) {
@@ -321,6 +373,10 @@ absl::Status KafkaConsumerImpl::Close() {
   const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::UnavailableError(absl::StrCat("kafka: close: ", rd_kafka_err2str(err)));
+  }
+  if (final_commit_error_ != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("kafka: final commit failed: ", rd_kafka_err2str(final_commit_error_)));
   }
   spdlog::info("kafka: left group {}", config_.kafka.group_id);
   return absl::OkStatus();

@@ -53,6 +53,10 @@ class KafkaConsumerImpl final : public KafkaConsumer {
   void OnRevoke(rd_kafka_topic_partition_list_t* parts);
   void ControlLoop();
   void CommitStored(bool sync);
+  // Synchronous commit of explicit offsets, retried on transient errors
+  // (coordinator moving or loading, timeouts) until `deadline`.
+  rd_kafka_resp_err_t CommitWithRetry(rd_kafka_topic_partition_list_t* offsets,
+                                      std::chrono::steady_clock::time_point deadline);
 
   const Config config_;
   SidecarStats* const stats_;
@@ -64,6 +68,13 @@ class KafkaConsumerImpl final : public KafkaConsumer {
   std::atomic<bool> stop_{false};
   std::atomic<bool> closing_{false};
   std::thread control_;
+  // An async commit is outstanding: the next interval skips, so commits do
+  // not pile up in librdkafka while the coordinator is away. Control thread.
+  std::atomic<bool> commit_outstanding_{false};
+  std::chrono::steady_clock::time_point commit_sent_;
+  // The final commit failed for good; Close reports it. Set in the revoke
+  // callback inside rd_kafka_consumer_close.
+  rd_kafka_resp_err_t final_commit_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
 
   // Partition queues forwarded to dispatchers; touched in rebalance
   // callbacks, which run on the control thread (or in Close after it stopped).
