@@ -25,8 +25,10 @@ struct DeadLetterInfo {
 
 class DeadLetterProducer {
  public:
-  // Runs on the producer's own thread once Kafka acknowledged the record
-  // (OK) or the produce failed (the caller may try again). Must not block.
+  // Runs once Kafka acknowledged the record (OK) or the produce failed (the
+  // caller may try again): on the producer's own thread, or on the caller's
+  // before Produce returns when the record cannot even be queued. Must not
+  // block, nor take a lock the caller of Produce holds.
   using Done = std::function<void(absl::Status)>;
 
   virtual ~DeadLetterProducer() = default;
