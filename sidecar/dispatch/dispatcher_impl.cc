@@ -202,12 +202,17 @@ void DispatcherImpl::ApplySettlement(const std::string& stream_id, const v1::Set
     CountErrors(p, e.rejected.size(), now);
     GiveUp(p, std::move(e.rejected), now);
   }
-  if (!e.retry.empty()) Retry(p, std::move(e.retry), s.retry_after_ms(), now);
+  if (!e.retry.empty()) {
+    const size_t given_up = Retry(p, std::move(e.retry), s.retry_after_ms(), now);
+    if (e.release.stream != nullptr) {
+      e.release.stream->failed.fetch_add(given_up, std::memory_order_relaxed);
+    }
+  }
   MaybeCompleteRebind(p);
 }
 
-void DispatcherImpl::Retry(PartitionState& p, std::vector<PendingRecord> records,
-                           uint32_t retry_after_ms, MonoTime now) {
+size_t DispatcherImpl::Retry(PartitionState& p, std::vector<PendingRecord> records,
+                             uint32_t retry_after_ms, MonoTime now) {
   CountErrors(p, records.size(), now);
   std::vector<PendingRecord> again;
   std::vector<PendingRecord> exhausted;
@@ -249,7 +254,9 @@ void DispatcherImpl::Retry(PartitionState& p, std::vector<PendingRecord> records
       }
     }
   }
+  const size_t given_up = exhausted.size();
   if (!exhausted.empty()) GiveUp(p, std::move(exhausted), now);
+  return given_up;
 }
 
 void DispatcherImpl::GiveUp(PartitionState& p, std::vector<PendingRecord> records, MonoTime) {
@@ -301,6 +308,11 @@ void DispatcherImpl::Apply(cmd::DeadLettered& c) {
 
 void DispatcherImpl::CountErrors(PartitionState& p, uint64_t n, MonoTime now) {
   p.counters.errors += n;
+  // A pause that ran out in this same loop ends here, before the timer pass,
+  // so that a pause right after it counts as a repeat.
+  if (p.throttle().Expire(now)) {
+    spdlog::info("partition {}: resumed after its error pause", p.tp().ToString());
+  }
   if (std::optional<Millis> pause = p.throttle().RecordErrors(n, now)) {
     spdlog::warn("partition {}: paused for {} ms after {} errors within {} ms", p.tp().ToString(),
                  pause->count(), options_.throttle.threshold, options_.throttle.window.count());
@@ -337,8 +349,12 @@ void DispatcherImpl::RunTimers(MonoTime now) {
     if (p.throttle().Expire(now)) {
       spdlog::info("partition {}: resumed after its error pause", tp.ToString());
     }
-    if (auto t = p.NextDeadline()) ScheduleTimer(*t);
-    if (auto t = p.NextRetryDue()) ScheduleTimer(*t);
+    // Only what time itself will change. A revoking partition takes no ack
+    // timeouts (its revoke deadline wakes the loop), and a retry already due
+    // that could not go out waits for a settlement, window room or a resume,
+    // which all wake the loop: a timer in the past would make it spin.
+    if (auto t = p.NextDeadline(); t && !p.revoking) ScheduleTimer(*t);
+    if (auto t = p.NextRetryDue(); t && *t > now) ScheduleTimer(*t);
     if (auto t = p.throttle().paused_until()) ScheduleTimer(*t);
     if (p.hold_until) ScheduleTimer(*p.hold_until);
   }
@@ -510,6 +526,7 @@ void DispatcherImpl::Deliver(PartitionState& p, bool queue_drained, MonoTime now
                        now, deadline);
     if (!SendBatch(p, batch, now)) return;
   }
+  if (auto t = p.NextRetryDue(); t && *t > now) ScheduleTimer(*t);
 
   if (p.hold_until && now < *p.hold_until) return;  // rewound: waiting out the backoff
   while (p.in_flight_batches() < options_.partition_workers && p.pending_count() > 0) {
@@ -531,10 +548,12 @@ void DispatcherImpl::Deliver(PartitionState& p, bool queue_drained, MonoTime now
 
 void DispatcherImpl::UpdateFetchPause(PartitionState& p, MonoTime now) {
   // Hysteresis, so a partition at the limit does not flap.
-  if (p.pending_count() >= options_.max_pending_messages ||
+  // Records waiting out a retry backoff are held undelivered too.
+  const size_t waiting = p.pending_count() + p.retry_count();
+  if (waiting >= options_.max_pending_messages ||
       p.pending_bytes() >= options_.max_pending_bytes) {
     p.memory_full = true;
-  } else if (p.pending_count() <= options_.max_pending_messages / 2 &&
+  } else if (waiting <= options_.max_pending_messages / 2 &&
              p.pending_bytes() <= options_.max_pending_bytes / 2) {
     p.memory_full = false;
   }

@@ -82,8 +82,9 @@ class DispatcherImpl final : public Dispatcher {
 
   // Settlement policy (SPEC §3): retried records rewind the partition or
   // wait out their backoff; exhausted and rejected ones are given up on.
-  void Retry(PartitionState& p, std::vector<PendingRecord> records, uint32_t retry_after_ms,
-             MonoTime now);
+  // Returns how many of `records` were given up on (retries exhausted).
+  size_t Retry(PartitionState& p, std::vector<PendingRecord> records, uint32_t retry_after_ms,
+               MonoTime now);
   void GiveUp(PartitionState& p, std::vector<PendingRecord> records, MonoTime now);
   void ProduceDeadLetter(PartitionState& p, const PendingRecord& r);
   void CountErrors(PartitionState& p, uint64_t n, MonoTime now);

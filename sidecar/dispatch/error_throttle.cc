@@ -5,6 +5,9 @@
 namespace kafka_sidecar {
 
 std::optional<Millis> ErrorThrottle::RecordErrors(uint64_t n, MonoTime now) {
+  // A pause that has run out is over even before the caller's Expire: it
+  // is still the last pause, for the repeat-pause backoff below.
+  Expire(now);
   if (options_.threshold == 0 || n == 0 || paused(now)) return std::nullopt;
   // Only the newest `threshold` errors can matter, so the deque stays small
   // however many errors a batch brings.

@@ -161,7 +161,8 @@ SettleEffect PartitionState::Settle(const std::string& stream_id, const v1::Sett
 bool PartitionState::Extend(uint64_t id, const std::string& stream_id, MonoTime deadline) {
   auto it = in_flight_.find(id);
   if (it == in_flight_.end() || it->second.stream->id() != stream_id) return false;
-  it->second.deadline = deadline;
+  // Extend only ever pushes the deadline out (SPEC §3).
+  it->second.deadline = std::max(it->second.deadline, deadline);
   return true;
 }
 

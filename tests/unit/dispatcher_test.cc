@@ -5,26 +5,45 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "sidecar/deadletter/dead_letter_producer.h"
 #include "sidecar/dispatch/batch_id.h"
 #include "sidecar/stream/stream_session.h"
 #include "sidecar/stream/stream_writer.h"
 
 namespace kafka_sidecar {
+
+// Readable gMock failure messages (found by argument-dependent lookup).
+static void PrintTo(const TopicPartition& tp, std::ostream* os) { *os << tp.ToString(); }
+static void PrintTo(const Record& r, std::ostream* os) {
+  *os << "Record{offset " << r.offset << ", value \"" << r.value << "\"}";
+}
+static void PrintTo(const DeadLetterInfo& i, std::ostream* os) {
+  *os << "DeadLetterInfo{" << i.source.ToString() << ", attempts " << i.attempts << ", reason \""
+      << i.reason << "\"}";
+}
+
 namespace {
 
 using ::testing::_;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Eq;
+using ::testing::Field;
+using ::testing::HasSubstr;
 using ::testing::InSequence;
 using ::testing::IsEmpty;
 using ::testing::Return;
+using ::testing::SaveArg;
 using ::testing::StrictMock;
 
 constexpr int kIndex = 3;
@@ -38,10 +57,11 @@ class FakeClock : public Clock {
   MonoTime now_ = MonoTime{} + std::chrono::hours(1);
 };
 
-// Jitter factor 1.0: backoffs are exactly base × 2^(n-1).
+// Jitter factor 1.0 by default: backoffs are exactly base × 2^(n-1).
 class FixedRandom : public Random {
  public:
-  double Uniform() override { return 0.5; }
+  double Uniform() override { return value; }
+  double value = 0.5;
 };
 
 // Hands out the records queued on it; never blocks.
@@ -68,6 +88,13 @@ class MockPartitionControl : public PartitionControl {
               (override));
   MOCK_METHOD(absl::Status, Pause, (const TopicPartition& tp), (override));
   MOCK_METHOD(absl::Status, Resume, (const TopicPartition& tp), (override));
+};
+
+class MockDeadLetterProducer : public DeadLetterProducer {
+ public:
+  MOCK_METHOD(void, Produce, (const Record& record, const DeadLetterInfo& info, Done done),
+              (override));
+  MOCK_METHOD(absl::Status, Flush, (std::chrono::milliseconds timeout), (override));
 };
 
 // Captures every response the session asks it to write; the test completes
@@ -124,6 +151,40 @@ v1::Settlement Ack(uint64_t batch_id, std::vector<int64_t> offsets = {}) {
   s.set_outcome(v1::OUTCOME_ACK);
   for (int64_t o : offsets) s.add_offsets(o);
   return s;
+}
+
+v1::Settlement RetryOf(uint64_t batch_id, std::vector<int64_t> offsets = {},
+                       uint32_t retry_after_ms = 0, const std::string& reason = "") {
+  v1::Settlement s;
+  s.set_batch_id(batch_id);
+  s.set_outcome(v1::OUTCOME_RETRY);
+  for (int64_t o : offsets) s.add_offsets(o);
+  s.set_retry_after_ms(retry_after_ms);
+  s.set_reason(reason);
+  return s;
+}
+
+v1::Settlement RejectOf(uint64_t batch_id, std::vector<int64_t> offsets = {},
+                        const std::string& reason = "") {
+  v1::Settlement s;
+  s.set_batch_id(batch_id);
+  s.set_outcome(v1::OUTCOME_REJECT);
+  for (int64_t o : offsets) s.add_offsets(o);
+  s.set_reason(reason);
+  return s;
+}
+
+// The record at `offset` as the fixture feeds it.
+auto IsRecord(int64_t offset) {
+  return AllOf(Field(&Record::offset, offset),
+               Field(&Record::value, Eq("value-" + std::to_string(offset))));
+}
+
+template <typename ReasonMatcher>
+auto IsInfo(const TopicPartition& tp, uint32_t attempts, ReasonMatcher reason) {
+  return AllOf(Field(&DeadLetterInfo::source, Eq(tp)),
+               Field(&DeadLetterInfo::attempts, attempts),
+               Field(&DeadLetterInfo::reason, reason));
 }
 
 DispatcherOptions Options(size_t batch_size, Millis batch_timeout, size_t partition_workers) {
@@ -188,6 +249,67 @@ class DispatcherTest : public ::testing::Test {
     return r.stale_settlements();
   }
 
+  v1::GetStatsResponse Stats() const {
+    v1::GetStatsResponse r;
+    stats_.Fill(&r);
+    return r;
+  }
+
+  // The partition's stats as last published. The dispatcher publishes at
+  // most every 100 ms: advance the clock by that much and run first.
+  v1::PartitionStats Published(const TopicPartition& tp) const {
+    for (const v1::PartitionStats& s : dispatcher_->PartitionStatsSnapshot()) {
+      if (s.topic() == tp.topic && s.partition() == tp.partition) return s;
+    }
+    ADD_FAILURE() << "no published stats for " << tp.ToString();
+    return {};
+  }
+
+  // Assigns tp_, binds it to a new stream "s1", feeds [from, to) and runs
+  // once (expecting the first StoreOffset). Returns the handler.
+  std::unique_ptr<Handler> StartWith(int64_t from, int64_t to) {
+    auto h = Connect("s1");
+    dispatcher_->Post(cmd::Assign{tp_});
+    dispatcher_->Post(cmd::Bind{tp_, h->session});
+    Feed(from, to);
+    EXPECT_CALL(control_, StoreOffset(Eq(tp_), from));
+    Run();
+    ::testing::Mock::VerifyAndClearExpectations(&control_);
+    return h;
+  }
+
+  // Settles on "s1" and runs once.
+  void Settle(std::vector<v1::Settlement> settlements) {
+    dispatcher_->Post(cmd::Settle{"s1", std::move(settlements)});
+    Run();
+  }
+
+  // RETRYs every message of `batch` (on "s1") and expects it back in one
+  // new batch exactly `wait` later, not a millisecond sooner.
+  v1::Batch RetryAndWait(Handler& h, const v1::Batch& batch, Millis wait) {
+    Settle({RetryOf(batch.batch_id())});
+    EXPECT_THAT(h.TakeBatches(), IsEmpty()) << "redelivered before its backoff";
+    clock_.Advance(wait - Millis(1));
+    Run();
+    EXPECT_THAT(h.TakeBatches(), IsEmpty()) << "redelivered before its backoff";
+    clock_.Advance(Millis(1));
+    Run();
+    std::vector<v1::Batch> again = h.TakeBatches();
+    if (again.size() != 1) {
+      ADD_FAILURE() << "expected one redelivered batch, got " << again.size();
+      return {};
+    }
+    EXPECT_NE(again[0].batch_id(), batch.batch_id());
+    EXPECT_THAT(Offsets(again[0]), ::testing::ElementsAreArray(Offsets(batch)));
+    return again[0];
+  }
+
+  // Expects one Produce of the record at `offset` and keeps its `done`.
+  template <typename InfoMatcher>
+  void ExpectDeadLetter(int64_t offset, InfoMatcher info, DeadLetterProducer::Done* done) {
+    EXPECT_CALL(dead_letters_, Produce(IsRecord(offset), info, _)).WillOnce(SaveArg<2>(done));
+  }
+
   const std::string topic_ = "orders";
   const TopicPartition tp_{"orders", 7};
   FakeClock clock_;
@@ -196,6 +318,7 @@ class DispatcherTest : public ::testing::Test {
   SidecarStats stats_;
   std::deque<std::string> storage_;
   FixedRandom random_;
+  StrictMock<MockDeadLetterProducer> dead_letters_;
   std::unique_ptr<DispatcherImpl> dispatcher_;
 };
 
@@ -637,6 +760,1073 @@ TEST_F(DispatcherTest, RecordsOfUnassignedPartitionsAreDropped) {
   Feed(0, 3);  // tp_ was never assigned
   Run();
   EXPECT_THAT(h->TakeBatches(), IsEmpty());
+}
+
+
+// ---------------------------------------------------------------------------
+// SPEC §3 delivery semantics: retries, dead letters, ack timeouts, pausing.
+// Unless a test says otherwise: backoff 100 ms × 2^(n-1) (jitter × 1.0), cap
+// 10 s, max_retries 3, ack timeout 30 s, no error threshold, dead-letter
+// produce retried after 500 ms.
+
+template <typename Fn>
+DispatcherOptions Semantics(size_t batch_size, size_t partition_workers, Fn more) {
+  DispatcherOptions o = Options(batch_size, Millis(5), partition_workers);
+  o.retry_backoff = Millis(100);
+  o.retry_backoff_max = Millis(10000);
+  o.max_retries = 3;
+  o.ack_timeout = Millis(30000);
+  o.throttle.threshold = 0;
+  o.dead_letter_retry = Millis(500);
+  more(o);
+  return o;
+}
+DispatcherOptions Semantics(size_t batch_size, size_t partition_workers) {
+  return Semantics(batch_size, partition_workers, [](DispatcherOptions&) {});
+}
+
+// 3 errors within 10 s pause the partition for 5 s.
+void Threshold3(DispatcherOptions& o) {
+  o.throttle.threshold = 3;
+  o.throttle.window = Millis(10000);
+  o.throttle.pause = Millis(5000);
+  o.throttle.max_doublings = 5;
+}
+
+const std::string kPartitionKey = "orders/7";
+
+class DispatcherRetryTest : public DispatcherTest {};
+
+TEST_F(DispatcherRetryTest, PartitionOrderingRewindsToTheRetriedOffsetAfterItsBackoff) {
+  Make(Semantics(3, 2));
+  auto h = StartWith(0, 8);
+  std::vector<v1::Batch> first = h->TakeBatches();
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_THAT(Offsets(first[0]), ElementsAre(0, 1, 2));
+  ASSERT_THAT(Offsets(first[1]), ElementsAre(3, 4, 5));
+  const uint64_t a = first[0].batch_id();
+  const uint64_t b = first[1].batch_id();
+
+  // 0 and 4 ACKed, 1 retried: the unsettled 2, 3 and 5 are taken back.
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  Settle({Ack(a, {0}), Ack(b, {4}), RetryOf(a, {1})});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  EXPECT_EQ(h->session->in_flight_messages(), 0u);  // windows given back
+  EXPECT_EQ(stats_.in_flight(), 0);
+  EXPECT_EQ(Stats().messages_retried(), 1u);
+  EXPECT_EQ(Stale(), 0u);
+
+  // Settlements of the cancelled deliveries are stale and move nothing.
+  Settle({Ack(b, {3, 5}), Ack(a, {2})});
+  EXPECT_EQ(Stale(), 3u);
+
+  // Nothing goes out before the backoff, not even records fetched since.
+  Feed(8, 9);
+  clock_.Advance(Millis(99));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+
+  clock_.Advance(Millis(1));
+  Run();
+  std::vector<v1::Batch> again = h->TakeBatches();
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_THAT(Offsets(again[0]), ElementsAre(1, 2, 3));
+  EXPECT_THAT(Attempts(again[0]), ElementsAre(2u, 2u, 2u));
+  EXPECT_THAT(Offsets(again[1]), ElementsAre(5, 6, 7));  // 4 was ACKed: skipped
+  EXPECT_THAT(Attempts(again[1]), ElementsAre(2u, 1u, 1u));
+  for (const v1::Batch& batch : again) {
+    EXPECT_NE(batch.batch_id(), a);
+    EXPECT_NE(batch.batch_id(), b);
+  }
+  EXPECT_NE(again[0].batch_id(), again[1].batch_id());
+
+  // Everything after 1 ACKed: the commit still waits for 1 (StrictMock:
+  // no StoreOffset) ...
+  Settle({Ack(again[0].batch_id(), {2, 3}), Ack(again[1].batch_id())});
+  std::vector<v1::Batch> rest = h->TakeBatches();
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_THAT(Offsets(rest[0]), ElementsAre(8));
+  EXPECT_THAT(Attempts(rest[0]), ElementsAre(1u));
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  // ... and moves past everything settled once 1 is ACKed.
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 8));
+  Settle({Ack(again[0].batch_id(), {1})});
+  EXPECT_EQ(Stale(), 3u);
+}
+
+TEST_F(DispatcherRetryTest, SuccessiveRetriesBackOffExponentially) {
+  Make(Semantics(1, 1));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> first = h->TakeBatches();
+  ASSERT_EQ(first.size(), 1u);
+  v1::Batch b = first[0];
+  b = RetryAndWait(*h, b, Millis(100));
+  EXPECT_THAT(Attempts(b), ElementsAre(2u));
+  b = RetryAndWait(*h, b, Millis(200));
+  EXPECT_THAT(Attempts(b), ElementsAre(3u));
+  b = RetryAndWait(*h, b, Millis(400));
+  EXPECT_THAT(Attempts(b), ElementsAre(4u));
+  EXPECT_EQ(Stats().messages_retried(), 3u);
+}
+
+TEST_F(DispatcherRetryTest, RetryAfterMsIsHonouredExactlyWithoutJitter) {
+  Make(Semantics(1, 1));
+  random_.value = 0.999;  // the sidecar's own backoff would be ×1.2
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  Settle({RetryOf(b[0].batch_id(), {}, /*retry_after_ms=*/250)});
+  clock_.Advance(Millis(249));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  clock_.Advance(Millis(1));
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u));
+
+  // Also when it is shorter than the exponential backoff (200 ms here).
+  Settle({RetryOf(b[0].batch_id(), {}, /*retry_after_ms=*/30)});
+  clock_.Advance(Millis(29));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  clock_.Advance(Millis(1));
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(3u));
+}
+
+TEST_F(DispatcherRetryTest, SidecarBackoffIsJittered) {
+  Make(Semantics(1, 1));
+  random_.value = 0.0;  // jitter × 0.8: 80 ms instead of 100 ms
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  const v1::Batch again = RetryAndWait(*h, b[0], Millis(80));
+  EXPECT_THAT(Attempts(again), ElementsAre(2u));
+}
+
+TEST_F(DispatcherRetryTest, NoOrderingRedeliversTheRetriedMessageAloneWhileThePartitionFlows) {
+  Make(Semantics(3, 2, [](DispatcherOptions& o) { o.ordering = OrderingMode::kNone; }));
+  auto h = StartWith(0, 6);
+  std::vector<v1::Batch> first = h->TakeBatches();
+  ASSERT_EQ(first.size(), 2u);
+  const uint64_t a = first[0].batch_id();
+  const uint64_t b = first[1].batch_id();
+  ASSERT_THAT(Offsets(first[0]), ElementsAre(0, 1, 2));
+
+  // 1 is retried; later records go out at once, nothing is taken back.
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  Feed(6, 9);
+  Settle({Ack(a, {0, 2}), RetryOf(a, {1})});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  std::vector<v1::Batch> next = h->TakeBatches();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_THAT(Offsets(next[0]), ElementsAre(6, 7, 8));
+  EXPECT_THAT(Attempts(next[0]), ElementsAre(1u, 1u, 1u));
+
+  // The second batch is still valid; the commit stays at 1.
+  Settle({Ack(b)});
+  EXPECT_EQ(Stale(), 0u);
+  EXPECT_EQ(stats_.processed(), 5u);
+
+  clock_.Advance(Millis(99));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  clock_.Advance(Millis(1));
+  Run();
+  std::vector<v1::Batch> retried = h->TakeBatches();
+  ASSERT_EQ(retried.size(), 1u);
+  EXPECT_THAT(Offsets(retried[0]), ElementsAre(1));
+  EXPECT_THAT(Attempts(retried[0]), ElementsAre(2u));
+  EXPECT_NE(retried[0].batch_id(), a);
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 6));  // 6..8 still in flight
+  Settle({Ack(retried[0].batch_id())});
+}
+
+TEST_F(DispatcherRetryTest, NoOrderingHonoursRetryAfterMsToo) {
+  Make(Semantics(1, 1, [](DispatcherOptions& o) { o.ordering = OrderingMode::kNone; }));
+  random_.value = 0.999;
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  Settle({RetryOf(b[0].batch_id(), {}, /*retry_after_ms=*/250)});
+  clock_.Advance(Millis(249));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  clock_.Advance(Millis(1));
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u));
+}
+
+TEST_F(DispatcherRetryTest, ExhaustedRetriesWithoutDeadLettersAreSkipped) {
+  Make(Semantics(1, 1, [](DispatcherOptions& o) { o.max_retries = 2; }));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> first = h->TakeBatches();
+  ASSERT_EQ(first.size(), 1u);
+  v1::Batch b = RetryAndWait(*h, first[0], Millis(100));
+  b = RetryAndWait(*h, b, Millis(200));
+  ASSERT_THAT(Attempts(b), ElementsAre(3u));
+
+  // The third RETRY gives up: the commit moves past 0 and 1 goes out.
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  Settle({RetryOf(b.batch_id(), {}, 0, "db down")});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  std::vector<v1::Batch> next = h->TakeBatches();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_THAT(Offsets(next[0]), ElementsAre(1));
+  EXPECT_THAT(Attempts(next[0]), ElementsAre(1u));
+
+  const v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.messages_failed(), 1u);
+  EXPECT_EQ(stats.messages_retried(), 2u);
+  EXPECT_EQ(stats.messages_dead_lettered(), 0u);
+  EXPECT_EQ(stats.partition_errors().at(kPartitionKey), 3u);
+
+  // 0 never comes back.
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 2));
+  Settle({Ack(next[0].batch_id())});
+  clock_.Advance(Millis(10000));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+
+  const v1::PartitionStats p = Published(tp_);
+  EXPECT_EQ(p.failed(), 1u);
+  EXPECT_EQ(p.retried(), 2u);
+  EXPECT_EQ(p.errors(), 3u);
+  EXPECT_EQ(p.processed(), 1u);
+  EXPECT_EQ(p.committed_offset(), 2);
+}
+
+TEST_F(DispatcherRetryTest, MaxRetriesZeroGivesUpOnTheFirstRetry) {
+  Make(Semantics(1, 1, [](DispatcherOptions& o) { o.max_retries = 0; }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  Settle({RetryOf(b[0].batch_id())});
+  clock_.Advance(Millis(1000));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  EXPECT_EQ(Stats().messages_failed(), 1u);
+  EXPECT_EQ(Stats().messages_retried(), 0u);
+}
+
+TEST_F(DispatcherRetryTest, RejectWithoutDeadLettersIsSkippedAtOnce) {
+  Make(Semantics(3, 1));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 3));
+  Settle({Ack(b[0].batch_id(), {0, 2}), RejectOf(b[0].batch_id(), {1}, "bad")});
+  clock_.Advance(Millis(10000));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());  // never redelivered
+  const v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.messages_failed(), 1u);
+  EXPECT_EQ(stats.messages_processed(), 2u);
+  EXPECT_EQ(stats.messages_retried(), 0u);
+  EXPECT_EQ(stats.partition_errors().at(kPartitionKey), 1u);
+}
+
+// StreamStats.failed has the SPEC §2 meaning too: rejected, or retries
+// exhausted.
+TEST_F(DispatcherRetryTest, ExhaustedRetriesCountAsFailedOnTheStream) {
+  Make(Semantics(2, 1, [](DispatcherOptions& o) { o.max_retries = 0; }));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 2));
+  Settle({Ack(b[0].batch_id(), {0}), RetryOf(b[0].batch_id(), {1})});
+  EXPECT_EQ(Stats().messages_failed(), 1u);
+  EXPECT_EQ(h->session->processed.load(), 1u);
+  EXPECT_EQ(h->session->failed.load(), 1u);
+}
+
+// Like LoopSleepsWhileBlockedOnAFullStreamWindow: a retry that is due but
+// cannot go out (the partition's one batch slot is taken) waits for the
+// settlement that frees the slot; the loop must not spin meanwhile.
+TEST_F(DispatcherRetryTest, LoopSleepsWhileADueRetryWaitsForABatchSlot) {
+  Make(Semantics(1, 1, [](DispatcherOptions& o) { o.ordering = OrderingMode::kNone; }));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  Settle({RetryOf(b[0].batch_id())});
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  ASSERT_THAT(Offsets(b[0]), ElementsAre(1));  // holds the only slot
+
+  clock_.Advance(Millis(100));  // 0 is due again
+  dispatcher_->RunOnce(Millis(100));
+  dispatcher_->RunOnce(Millis(100));
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  ASSERT_FALSE(queue_.timeouts.empty());
+  EXPECT_EQ(queue_.timeouts.back().count(), 100) << "the dispatcher loop busy-waits";
+
+  // The settlement that frees the slot sends the retry.
+  Settle({Ack(b[0].batch_id())});
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(0));
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u));
+}
+
+// SPEC §3 Flow control: memory stays bounded. Records waiting out a retry
+// backoff (ordering: none) are held undelivered like pending ones and must
+// count towards max_pending_messages, or a handler that RETRYs everything
+// makes the sidecar buffer without end while fetching goes on.
+TEST_F(DispatcherRetryTest, RetriesWaitingOutTheirBackoffCountTowardsTheFetchLimit) {
+  Make(Semantics(2, 1, [](DispatcherOptions& o) {
+    o.ordering = OrderingMode::kNone;
+    o.max_pending_messages = 4;
+    o.retry_backoff = Millis(60000);
+  }));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  Feed(2, 4);
+  Settle({RetryOf(b[0].batch_id())});  // 2 waiting: below the limit
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  ASSERT_THAT(Offsets(b[0]), ElementsAre(2, 3));
+
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b[0].batch_id())});  // 4 waiting: at the limit
+}
+
+class DispatcherDeadLetterTest : public DispatcherTest {};
+
+TEST_F(DispatcherDeadLetterTest, ExhaustedMessageIsDeadLetteredAndCommittedOnceKafkaHasIt) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) {
+    o.max_retries = 2;
+    o.dead_letters = &dead_letters_;
+  }));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> first = h->TakeBatches();
+  ASSERT_EQ(first.size(), 1u);
+  v1::Batch b = RetryAndWait(*h, first[0], Millis(100));
+  b = RetryAndWait(*h, b, Millis(200));
+
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(0, IsInfo(tp_, 3, HasSubstr("db down")), &done);
+  Settle({RetryOf(b.batch_id(), {}, 0, "db down")});
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  ASSERT_TRUE(done);
+
+  // The partition moves on, but the commit waits for Kafka's answer.
+  std::vector<v1::Batch> next = h->TakeBatches();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_THAT(Offsets(next[0]), ElementsAre(1));
+  Settle({Ack(next[0].batch_id())});
+  clock_.Advance(Millis(10000));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  EXPECT_EQ(Stats().messages_dead_lettered(), 0u);
+  EXPECT_EQ(Stats().messages_failed(), 1u);
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 2));
+  done(absl::OkStatus());
+  Run();
+  EXPECT_EQ(Stats().messages_dead_lettered(), 1u);
+}
+
+TEST_F(DispatcherDeadLetterTest, RejectIsDeadLetteredAtOnceWithoutRetry) {
+  Make(Semantics(3, 1, [this](DispatcherOptions& o) { o.dead_letters = &dead_letters_; }));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(1, IsInfo(tp_, 1, HasSubstr("schema mismatch")), &done);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  Settle({Ack(b[0].batch_id(), {0, 2}), RejectOf(b[0].batch_id(), {1}, "schema mismatch")});
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  // Never redelivered; the partition goes on.
+  clock_.Advance(Millis(60000));
+  Feed(3, 4);
+  Run();
+  std::vector<v1::Batch> next = h->TakeBatches();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_THAT(Offsets(next[0]), ElementsAre(3));
+  EXPECT_EQ(Stats().messages_retried(), 0u);
+  EXPECT_EQ(Stats().messages_failed(), 1u);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 3));  // 3 is in flight
+  ASSERT_TRUE(done);
+  done(absl::OkStatus());
+  Run();
+  EXPECT_EQ(Stats().messages_dead_lettered(), 1u);
+}
+
+TEST_F(DispatcherDeadLetterTest, FailedProduceIsRetriedAfterTheWaitNotBefore) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) { o.dead_letters = &dead_letters_; }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  DeadLetterProducer::Done first;
+  ExpectDeadLetter(0, IsInfo(tp_, 1, HasSubstr("bad payload")), &first);
+  Settle({RejectOf(b[0].batch_id(), {}, "bad payload")});
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  ASSERT_TRUE(first);
+
+  first(absl::UnavailableError("broker down"));
+  Run();
+  clock_.Advance(Millis(499));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);  // not produced again yet
+
+  DeadLetterProducer::Done second;
+  ExpectDeadLetter(0, IsInfo(tp_, 1, HasSubstr("bad payload")), &second);
+  clock_.Advance(Millis(1));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  EXPECT_EQ(Stats().messages_dead_lettered(), 0u);
+  ASSERT_TRUE(second);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  second(absl::OkStatus());
+  Run();
+  EXPECT_EQ(Stats().messages_dead_lettered(), 1u);
+}
+
+TEST_F(DispatcherDeadLetterTest, ProduceThatFailsAtOnceIsRetriedAfterTheWait) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) { o.dead_letters = &dead_letters_; }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  // `done` may run inside Produce (the record could not even be queued).
+  EXPECT_CALL(dead_letters_, Produce(IsRecord(0), _, _))
+      .WillOnce([](const Record&, const DeadLetterInfo&, DeadLetterProducer::Done done) {
+        done(absl::ResourceExhaustedError("queue full"));
+      });
+  Settle({RejectOf(b[0].batch_id())});
+  clock_.Advance(Millis(499));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+
+  DeadLetterProducer::Done second;
+  ExpectDeadLetter(0, IsInfo(tp_, 1, _), &second);
+  clock_.Advance(Millis(1));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  ASSERT_TRUE(second);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  second(absl::OkStatus());
+  Run();
+}
+
+TEST_F(DispatcherDeadLetterTest, ResultForAnEarlierLifeOfThePartitionIsIgnored) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) { o.dead_letters = &dead_letters_; }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  DeadLetterProducer::Done old_done;
+  ExpectDeadLetter(0, _, &old_done);
+  Settle({RejectOf(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+
+  // Revoked before Kafka answered: the offset before the dead letter.
+  auto result = std::make_shared<RevokeResult>(1);
+  dispatcher_->Post(cmd::Revoke{tp_, result, Millis(0)});
+  Run();
+  ASSERT_TRUE(result->WaitFor(absl::ZeroDuration()));
+  EXPECT_EQ(result->offsets()[0].second, std::optional<int64_t>(0));
+
+  // Assigned again: 0 is fetched again, and rejected again.
+  dispatcher_->Post(cmd::Assign{tp_});
+  dispatcher_->Post(cmd::Bind{tp_, h->session});
+  Feed(0, 1);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 0));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  DeadLetterProducer::Done new_done;
+  ExpectDeadLetter(0, _, &new_done);
+  Settle({RejectOf(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+
+  // The first life's answer settles nothing in the second (no StoreOffset).
+  ASSERT_TRUE(old_done);
+  old_done(absl::OkStatus());
+  Run();
+  EXPECT_EQ(Stats().messages_dead_lettered(), 0u);
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  ASSERT_TRUE(new_done);
+  new_done(absl::OkStatus());
+  Run();
+  EXPECT_EQ(Stats().messages_dead_lettered(), 1u);
+}
+
+TEST_F(DispatcherDeadLetterTest, RevokeWaitsForAnInFlightDeadLetter) {
+  Make(Semantics(3, 1, [this](DispatcherOptions& o) { o.dead_letters = &dead_letters_; }));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(1, _, &done);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  Settle({Ack(b[0].batch_id(), {0, 2}), RejectOf(b[0].batch_id(), {1})});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  auto result = std::make_shared<RevokeResult>(1);
+  dispatcher_->Post(cmd::Revoke{tp_, result, Millis(50)});
+  Run();
+  clock_.Advance(Millis(49));
+  Run();
+  EXPECT_FALSE(result->WaitFor(absl::ZeroDuration()));
+  EXPECT_EQ(dispatcher_->partition_count(), 1u);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 3));
+  ASSERT_TRUE(done);
+  done(absl::OkStatus());
+  Run();
+  ASSERT_TRUE(result->WaitFor(absl::ZeroDuration()));
+  EXPECT_EQ(result->offsets()[0].second, std::optional<int64_t>(3));
+  EXPECT_EQ(dispatcher_->partition_count(), 0u);
+}
+
+TEST_F(DispatcherDeadLetterTest, RevokeReportsTheOffsetBeforeADeadLetterThatNeverFinishes) {
+  Make(Semantics(3, 1, [this](DispatcherOptions& o) { o.dead_letters = &dead_letters_; }));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(1, _, &done);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  Settle({Ack(b[0].batch_id(), {0, 2}), RejectOf(b[0].batch_id(), {1})});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  auto result = std::make_shared<RevokeResult>(1);
+  dispatcher_->Post(cmd::Revoke{tp_, result, Millis(50)});
+  Run();
+  clock_.Advance(Millis(49));
+  Run();
+  EXPECT_FALSE(result->WaitFor(absl::ZeroDuration()));
+  clock_.Advance(Millis(1));
+  Run();
+  ASSERT_TRUE(result->WaitFor(absl::ZeroDuration()));
+  EXPECT_EQ(result->offsets()[0].second, std::optional<int64_t>(1));
+  EXPECT_EQ(dispatcher_->partition_count(), 0u);
+
+  // Kafka's late answer finds the partition gone (no StoreOffset).
+  ASSERT_TRUE(done);
+  done(absl::OkStatus());
+  Run();
+  EXPECT_EQ(Stats().messages_dead_lettered(), 0u);
+}
+
+class DispatcherAckTimeoutTest : public DispatcherTest {};
+
+void AckTimeout1s(DispatcherOptions& o) { o.ack_timeout = Millis(1000); }
+
+TEST_F(DispatcherAckTimeoutTest, UnsettledBatchIsRedeliveredAndItsSettlementIsStale) {
+  Make(Semantics(2, 1, AckTimeout1s));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  const uint64_t old_id = b[0].batch_id();
+
+  clock_.Advance(Millis(999));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 0u);
+  clock_.Advance(Millis(1));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 2u);  // a timeout counts as RETRY
+  EXPECT_EQ(h->session->in_flight_messages(), 0u);
+  EXPECT_EQ(stats_.in_flight(), 0);
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());  // the retry backoff first
+
+  clock_.Advance(Millis(100));
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_NE(b[0].batch_id(), old_id);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(0, 1));
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u, 2u));
+
+  Settle({Ack(old_id)});  // too late: stale, moves nothing
+  EXPECT_EQ(Stale(), 1u);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 2));
+  Settle({Ack(b[0].batch_id())});
+}
+
+TEST_F(DispatcherAckTimeoutTest, ExtendPostponesTheTimeoutToTheExtendedDeadline) {
+  Make(Semantics(2, 1, AckTimeout1s));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  clock_.Advance(Millis(500));
+  dispatcher_->Post(cmd::Extend{"s1", {b[0].batch_id()}, 2000});  // until 2500
+  Run();
+  clock_.Advance(Millis(500));  // the original deadline
+  Run();
+  clock_.Advance(Millis(1499));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 0u);
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  clock_.Advance(Millis(1));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 2u);
+  clock_.Advance(Millis(100));
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u, 2u));
+}
+
+TEST_F(DispatcherAckTimeoutTest, ExtendWithoutALengthGrantsAnotherAckTimeout) {
+  Make(Semantics(2, 1, AckTimeout1s));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  clock_.Advance(Millis(500));
+  dispatcher_->Post(cmd::Extend{"s1", {b[0].batch_id()}, 0});  // until 1500
+  Run();
+  clock_.Advance(Millis(999));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 0u);
+  clock_.Advance(Millis(1));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 2u);
+}
+
+TEST_F(DispatcherAckTimeoutTest, ExtendOfUnknownOrForeignBatchesIsHarmless) {
+  Make(Semantics(2, 1, AckTimeout1s));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  clock_.Advance(Millis(500));
+  dispatcher_->Post(cmd::Extend{"s1", {MakeBatchId(12345, kIndex), MakeBatchId(1, kIndex + 1)}, 0});
+  dispatcher_->Post(cmd::Extend{"intruder", {b[0].batch_id()}, 60000});
+  Run();
+  EXPECT_EQ(Stale(), 0u);
+  // The batch still times out at its own deadline.
+  clock_.Advance(Millis(499));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 0u);
+  clock_.Advance(Millis(1));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 2u);
+  // Extending a batch that is no longer in flight changes nothing either.
+  dispatcher_->Post(cmd::Extend{"s1", {b[0].batch_id()}, 60000});
+  clock_.Advance(Millis(100));
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u, 2u));
+}
+
+// SPEC §3: "Extend pushes the deadline out". A short extend_ms sent early
+// must not make the batch time out sooner than it would have anyway.
+TEST_F(DispatcherAckTimeoutTest, ExtendNeverBringsTheDeadlineForward) {
+  Make(Semantics(2, 1, AckTimeout1s));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  clock_.Advance(Millis(100));
+  dispatcher_->Post(cmd::Extend{"s1", {b[0].batch_id()}, 200});  // 300 < 1000
+  Run();
+  clock_.Advance(Millis(899));  // 999 ms after sending
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 0u) << "Extend shortened the ack deadline";
+  clock_.Advance(Millis(1));
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 2u);
+}
+
+// A revoking partition takes no ack timeouts; a deadline that passes while
+// the revoke waits must not make the loop spin until the revoke's own end.
+TEST_F(DispatcherAckTimeoutTest, LoopSleepsWhileARevokeOutlastsAnAckDeadline) {
+  Make(Semantics(1, 1, AckTimeout1s));
+  auto h = StartWith(0, 1);
+  ASSERT_EQ(h->TakeBatches().size(), 1u);
+  auto result = std::make_shared<RevokeResult>(1);
+  dispatcher_->Post(cmd::Revoke{tp_, result, Millis(5000)});
+  Run();
+
+  clock_.Advance(Millis(1000));  // the batch's ack deadline
+  dispatcher_->RunOnce(Millis(100));
+  dispatcher_->RunOnce(Millis(100));
+  ASSERT_FALSE(queue_.timeouts.empty());
+  EXPECT_EQ(queue_.timeouts.back().count(), 100) << "the dispatcher loop busy-waits";
+  EXPECT_FALSE(result->WaitFor(absl::ZeroDuration()));
+
+  clock_.Advance(Millis(4000));
+  Run();
+  ASSERT_TRUE(result->WaitFor(absl::ZeroDuration()));
+  EXPECT_EQ(result->offsets()[0].second, std::optional<int64_t>(0));
+}
+
+TEST_F(DispatcherAckTimeoutTest, TimeoutsCountTowardsMaxRetries) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) {
+    o.ack_timeout = Millis(1000);
+    o.max_retries = 1;
+    o.dead_letters = &dead_letters_;
+  }));
+  auto h = StartWith(0, 1);
+  ASSERT_EQ(h->TakeBatches().size(), 1u);
+  clock_.Advance(Millis(1000));
+  Run();
+  clock_.Advance(Millis(100));
+  Run();
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u));
+
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(0, IsInfo(tp_, 2, HasSubstr("ack timeout")), &done);
+  clock_.Advance(Millis(1000));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  EXPECT_EQ(Stats().messages_failed(), 1u);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  ASSERT_TRUE(done);
+  done(absl::OkStatus());
+  Run();
+}
+
+class DispatcherErrorThresholdTest : public DispatcherTest {};
+
+TEST_F(DispatcherErrorThresholdTest, ThresholdPausesThePartitionUntilThePauseRunsOut) {
+  Make(Semantics(3, 1, Threshold3));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b[0].batch_id())});  // three errors at once
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  // The retry backoff (100 ms) runs out; the pause does not. Records
+  // fetched meanwhile wait.
+  Feed(3, 5);
+  clock_.Advance(Millis(100));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  const v1::PartitionStats paused = Published(tp_);
+  EXPECT_TRUE(paused.paused());
+  EXPECT_THAT(paused.pause_reason(), HasSubstr("error threshold"));
+  EXPECT_EQ(paused.errors(), 3u);
+
+  clock_.Advance(Millis(4899));  // 4999 ms into the pause
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  clock_.Advance(Millis(1));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(0, 1, 2));
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u, 2u, 2u));
+
+  clock_.Advance(Millis(100));
+  Run();
+  const v1::PartitionStats resumed = Published(tp_);
+  EXPECT_FALSE(resumed.paused());
+  EXPECT_EQ(resumed.pause_reason(), "");
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 3));
+  Settle({Ack(b[0].batch_id())});
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(3, 4));
+}
+
+TEST_F(DispatcherErrorThresholdTest, RetryRejectAndAckTimeoutAllCountAsErrors) {
+  Make(Semantics(1, 3, [](DispatcherOptions& o) {
+    Threshold3(o);
+    o.ordering = OrderingMode::kNone;
+    o.ack_timeout = Millis(1000);
+  }));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 3u);
+  // Two errors: below the threshold (StrictMock: no Pause yet).
+  Settle({RetryOf(b[0].batch_id(), {}, /*retry_after_ms=*/60000), RejectOf(b[1].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  clock_.Advance(Millis(1000));  // the third batch times out
+  Run();
+  EXPECT_EQ(Stats().partition_errors().at(kPartitionKey), 3u);
+}
+
+TEST_F(DispatcherErrorThresholdTest, APauseSoonAfterTheLastOneLastsTwiceAsLong) {
+  Make(Semantics(3, 1, Threshold3));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  clock_.Advance(Millis(5000));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  // Failing again right away: 10 s this time.
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  clock_.Advance(Millis(9999));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  clock_.Advance(Millis(1));
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(3u, 3u, 3u));
+}
+
+// The second pause starts in the same loop in which the first runs out (a
+// batch's ack timeout falls due with the pause's end): it is a repeat and
+// must back off like any other.
+TEST_F(DispatcherErrorThresholdTest, ErrorsAsAPauseRunsOutStartADoubledPause) {
+  Make(Semantics(2, 2, [](DispatcherOptions& o) {
+    o.ordering = OrderingMode::kNone;
+    o.ack_timeout = Millis(1000);
+    o.throttle.threshold = 2;
+    o.throttle.window = Millis(60000);
+    o.throttle.pause = Millis(1000);
+  }));
+  auto h = StartWith(0, 4);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 2u);
+
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b[0].batch_id())});  // paused 0 .. 1000
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  clock_.Advance(Millis(1000));  // the second batch times out: paused again
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 4u);
+  clock_.Advance(Millis(1999));  // a doubled pause lasts until 3000
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty()) << "the repeat pause did not back off";
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  clock_.Advance(Millis(1));
+  Run();
+  EXPECT_EQ(h->TakeBatches().size(), 2u);
+}
+
+TEST_F(DispatcherErrorThresholdTest, OtherPartitionsKeepFlowingWhileOneIsPaused) {
+  Make(Semantics(3, 1, Threshold3));
+  auto h = Connect("s1");
+  const TopicPartition tp8{"orders", 8};
+  dispatcher_->Post(cmd::Assign{tp_});
+  dispatcher_->Post(cmd::Assign{tp8});
+  dispatcher_->Post(cmd::Bind{tp_, h->session});
+  dispatcher_->Post(cmd::Bind{tp8, h->session});
+  Feed(7, 0, 3);
+  Feed(8, 0, 3);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 0));
+  EXPECT_CALL(control_, StoreOffset(Eq(tp8), 0));
+  Run();
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 2u);
+  const v1::Batch b7 = b[0].partition() == 7 ? b[0] : b[1];
+  const v1::Batch b8 = b[0].partition() == 7 ? b[1] : b[0];
+  ASSERT_EQ(b7.partition(), 7);
+  ASSERT_EQ(b8.partition(), 8);
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b7.batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp8), 3));
+  Feed(8, 3, 5);
+  Feed(7, 3, 5);
+  clock_.Advance(Millis(1000));
+  Settle({Ack(b8.batch_id())});
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].partition(), 8);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(3, 4));
+  Run();
+  clock_.Advance(Millis(100));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  EXPECT_TRUE(Published(tp_).paused());
+  EXPECT_FALSE(Published(tp8).paused());
+}
+
+class DispatcherPauseTest : public DispatcherTest {};
+
+TEST_F(DispatcherPauseTest, ManualPauseStopsDeliveriesButInFlightSettlementsStillCommit) {
+  Make(Semantics(3, 1));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::SetPaused{{tp_}, true});
+  Feed(3, 6);
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 3));
+  Settle({Ack(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  clock_.Advance(Millis(60000));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  const v1::PartitionStats s = Published(tp_);
+  EXPECT_TRUE(s.paused());
+  EXPECT_THAT(s.pause_reason(), HasSubstr("by request"));
+  EXPECT_EQ(s.committed_offset(), 3);
+
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::SetPaused{{tp_}, false});
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(3, 4, 5));
+}
+
+TEST_F(DispatcherPauseTest, ResumeByRequestEndsAThresholdPause) {
+  Make(Semantics(3, 1, [](DispatcherOptions& o) {
+    Threshold3(o);
+    o.throttle.pause = Millis(600000);
+  }));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b[0].batch_id())});
+  clock_.Advance(Millis(1000));
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::SetPaused{{tp_}, false});
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u, 2u, 2u));
+  clock_.Advance(Millis(100));
+  Run();
+  EXPECT_FALSE(Published(tp_).paused());
+}
+
+TEST_F(DispatcherPauseTest, ManualPauseOutlastsAThresholdPause) {
+  Make(Semantics(3, 1, Threshold3));
+  auto h = StartWith(0, 3);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b[0].batch_id())});
+  dispatcher_->Post(cmd::SetPaused{{tp_}, true});  // already fetch-paused
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  clock_.Advance(Millis(5000));  // the threshold pause is over
+  Run();
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  clock_.Advance(Millis(100));
+  Run();
+  EXPECT_THAT(Published(tp_).pause_reason(), HasSubstr("by request"));
+
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::SetPaused{{tp_}, false});
+  Run();
+  EXPECT_EQ(h->TakeBatches().size(), 1u);
+}
+
+// ordering: none. A retry that falls due while its partition is paused
+// waits for the resume; the loop must not spin for the length of the pause.
+TEST_F(DispatcherPauseTest, LoopSleepsWhileAPausedPartitionHasADueRetry) {
+  Make(Semantics(1, 1, [](DispatcherOptions& o) { o.ordering = OrderingMode::kNone; }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::SetPaused{{tp_}, true});
+  Settle({RetryOf(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  clock_.Advance(Millis(100));  // due, but paused
+  dispatcher_->RunOnce(Millis(100));
+  dispatcher_->RunOnce(Millis(100));
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  ASSERT_FALSE(queue_.timeouts.empty());
+  EXPECT_EQ(queue_.timeouts.back().count(), 100) << "the dispatcher loop busy-waits";
+
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::SetPaused{{tp_}, false});
+  Run();
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Attempts(b[0]), ElementsAre(2u));
+}
+
+TEST_F(DispatcherPauseTest, PauseNamingNoPartitionAppliesToAll) {
+  Make(Semantics(3, 1));
+  const TopicPartition tp8{"orders", 8};
+  dispatcher_->Post(cmd::Assign{tp_});
+  dispatcher_->Post(cmd::Assign{tp8});
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  EXPECT_CALL(control_, Pause(Eq(tp8))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::SetPaused{{}, true});
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  EXPECT_CALL(control_, Resume(Eq(tp8))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::SetPaused{{}, false});
+  Run();
+}
+
+TEST_F(DispatcherPauseTest, ResumeKeepsFetchPausedWhileTooMuchIsWaiting) {
+  Make(Semantics(10, 1, [](DispatcherOptions& o) { o.max_pending_messages = 4; }));
+  dispatcher_->Post(cmd::Assign{tp_});  // no stream yet: records wait
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 0));
+  dispatcher_->Post(cmd::SetPaused{{tp_}, true});
+  Feed(0, 6);
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  dispatcher_->Post(cmd::SetPaused{{tp_}, false});  // still 6 waiting: no Resume
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  auto h = Connect("s1");
+  EXPECT_CALL(control_, Resume(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Post(cmd::Bind{tp_, h->session});
+  Run();
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(0, 1, 2, 3, 4, 5));
 }
 
 }  // namespace
