@@ -561,7 +561,9 @@ void DispatcherImpl::UpdateFetchPause(PartitionState& p, MonoTime now) {
   // A partition on its way out, or a sidecar shutting down, fetches no more.
   if (p.revoking || draining_) want = want || p.fetch_paused;
   if (want == p.fetch_paused) return;
-  absl::Status s = want ? control_->Pause(p.tp()) : control_->Resume(p.tp());
+  std::optional<int64_t> from;
+  if (p.tracker().last_received() >= 0) from = p.tracker().last_received() + 1;
+  absl::Status s = want ? control_->Pause(p.tp()) : control_->Resume(p.tp(), from);
   if (!s.ok()) {
     spdlog::warn("partition {}: {} fetch failed: {}", p.tp().ToString(),
                  want ? "pausing" : "resuming", s.ToString());

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -36,10 +37,12 @@ class PartitionControl {
   virtual ~PartitionControl() = default;
   // Stores `next_offset` (last settled + 1) for the next commit.
   virtual absl::Status StoreOffset(const TopicPartition& tp, int64_t next_offset) = 0;
-  // Stops / restarts fetching. Resume continues after the last record handed
-  // to the dispatcher.
+  // Stops / restarts fetching. Resume restarts at `from` (the offset after
+  // the last record the dispatcher received) when given: librdkafka 2.0.2's
+  // own resume position can skip records after a batch consume (fixed
+  // upstream in 2.1.0), so the dispatcher says where it left off.
   virtual absl::Status Pause(const TopicPartition& tp) = 0;
-  virtual absl::Status Resume(const TopicPartition& tp) = 0;
+  virtual absl::Status Resume(const TopicPartition& tp, std::optional<int64_t> from) = 0;
 };
 
 }  // namespace kafka_sidecar

@@ -304,6 +304,10 @@ void KafkaConsumerImpl::OnAssign(rd_kafka_topic_partition_list_t* parts) {
     rd_kafka_queue_forward(pq, queues_[owners[i]]->raw());
     forwarded_[tps[i]] = pq;
   }
+  // librdkafka keeps a partition's pause across unassign and assign; a
+  // partition revoked while its fetch was paused would never fetch again.
+  // Its new dispatcher state starts unpaused, so Kafka must too.
+  rd_kafka_resume_partitions(rk_, parts);
   if (cooperative_) {
     if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk_, parts)) {
       spdlog::error("kafka: assign failed: {}", rd_kafka_error_string(e));
@@ -401,8 +405,25 @@ absl::Status KafkaConsumerImpl::Pause(const TopicPartition& tp) {
   return absl::OkStatus();
 }
 
-absl::Status KafkaConsumerImpl::Resume(const TopicPartition& tp) {
+absl::Status KafkaConsumerImpl::Resume(const TopicPartition& tp, std::optional<int64_t> from) {
   TpList list = ListOf(tp);
+  if (from) {
+    // Seeking purges what was prefetched beyond `from` and fetches again
+    // from there, so nothing between the pause and the resume is skipped.
+    // Called on the partition's dispatcher thread, like offsets_store, so
+    // the two never race.
+    list->elems[0].offset = *from;
+    if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_, list.get(), /*timeout_ms=*/0)) {
+      std::string message = rd_kafka_error_string(e);
+      rd_kafka_error_destroy(e);
+      return absl::InternalError(absl::StrCat("seek to ", *from, ": ", message));
+    }
+    // With no timeout the seek is asynchronous and reports "in progress".
+    if (list->elems[0].err && list->elems[0].err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
+      return absl::InternalError(
+          absl::StrCat("seek to ", *from, ": ", rd_kafka_err2str(list->elems[0].err)));
+    }
+  }
   if (rd_kafka_resp_err_t err = rd_kafka_resume_partitions(rk_, list.get()); err) {
     return absl::InternalError(rd_kafka_err2str(err));
   }

@@ -38,7 +38,7 @@ class KafkaConsumerImpl final : public KafkaConsumer {
 
   absl::Status StoreOffset(const TopicPartition& tp, int64_t next_offset) override;
   absl::Status Pause(const TopicPartition& tp) override;
-  absl::Status Resume(const TopicPartition& tp) override;
+  absl::Status Resume(const TopicPartition& tp, std::optional<int64_t> from) override;
 
  private:
   class Queue;
