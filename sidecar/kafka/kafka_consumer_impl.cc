@@ -229,18 +229,21 @@ void KafkaConsumerImpl::ControlLoop() {
       if (!commit_outstanding_.load() || steady_clock::now() - commit_sent_ > kCommitStuckAfter) {
         commit_outstanding_.store(true);
         commit_sent_ = steady_clock::now();
-        CommitStored(/*sync=*/false);
+        // Refused at once (nothing stored yet, no coordinator): no callback
+        // will come for it.
+        if (!CommitStored(/*sync=*/false)) commit_outstanding_.store(false);
       }
       next_commit = steady_clock::now() + interval;
     }
   }
 }
 
-void KafkaConsumerImpl::CommitStored(bool sync) {
+bool KafkaConsumerImpl::CommitStored(bool sync) {
   const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, nullptr, sync ? 0 : 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
     spdlog::warn("kafka: commit failed: {}", rd_kafka_err2str(err));
   }
+  return err == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 rd_kafka_resp_err_t KafkaConsumerImpl::CommitWithRetry(

@@ -52,7 +52,8 @@ class KafkaConsumerImpl final : public KafkaConsumer {
   void OnAssign(rd_kafka_topic_partition_list_t* parts);
   void OnRevoke(rd_kafka_topic_partition_list_t* parts);
   void ControlLoop();
-  void CommitStored(bool sync);
+  // False when librdkafka refused the commit at once.
+  bool CommitStored(bool sync);
   // Synchronous commit of explicit offsets, retried on transient errors
   // (coordinator moving or loading, timeouts) until `deadline`.
   rd_kafka_resp_err_t CommitWithRetry(rd_kafka_topic_partition_list_t* offsets,

@@ -1,6 +1,9 @@
-// The fixture shared by the end-to-end tests: one real Kafka broker per
-// suite, kafka-sidecar processes the test owns (their logs printed when it
-// fails), topics filled up front, and waits on Kafka's committed offsets.
+// A base fixture for end-to-end test suites: one real Kafka broker per suite
+// (ctest runs each test in its own process, so in practice one per test),
+// helpers to start sidecars that the fixture owns (their logs are printed
+// when a test fails), to fill topics and to wait for Kafka's own view of the
+// committed offsets. Header-only, for the e2e target, which defines
+// KAFKA_SIDECAR_BINARY.
 #pragma once
 
 #include <unistd.h>
@@ -17,14 +20,20 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/support/kafka_broker.h"
 #include "tests/support/producer.h"
 #include "tests/support/sidecar_process.h"
 #include "tests/support/test_handler.h"
+
+#ifndef KAFKA_SIDECAR_BINARY
+#error "e2e_test_base.h is for the e2e target, which defines KAFKA_SIDECAR_BINARY"
+#endif
 
 namespace kafka_sidecar::testing {
 
@@ -50,7 +59,8 @@ inline int64_t Sum(const Offsets& offsets) {
 
 // A partition with no records has nothing to commit, so a missing entry
 // there counts as "at the end".
-inline bool CommittedAtEnd(const Offsets& committed, const Offsets& end) {
+inline bool CommittedAtEnd(const Offsets& committed,
+                           const Offsets& end) {
   for (const auto& [partition, end_offset] : end) {
     auto it = committed.find(partition);
     const int64_t c = it == committed.end() ? 0 : it->second;
@@ -69,7 +79,7 @@ inline std::string Tail(const std::string& text, size_t max_chars) {
 // stats) there is no event to wait on, so it is polled until a deadline. The
 // interval only keeps a fast-failing probe from spinning.
 inline bool PollUntil(const std::function<bool()>& done, absl::Duration timeout,
-               absl::Duration interval = absl::Milliseconds(100)) {
+                      absl::Duration interval = absl::Milliseconds(100)) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     if (done()) return true;
@@ -87,12 +97,14 @@ inline size_t CountForTopic(const std::set<TopicPartitionKey>& partitions,
 
 class E2eTest : public ::testing::Test {
  protected:
-  // One broker for the whole suite: starting Kafka takes far longer than any
-  // single test, and tests stay apart through their own topics and groups.
   static void SetUpTestSuite() {
+    const absl::Time start = absl::Now();
     absl::StatusOr<std::unique_ptr<KafkaBroker>> broker = KafkaBroker::Start();
     if (broker.ok()) {
       broker_ = broker->release();
+      std::cout << "[ INFO     ] Kafka broker " << broker_->bootstrap()
+                << " started in " << absl::FormatDuration(absl::Now() - start)
+                << std::endl;
     } else {
       broker_error_ = new std::string(broker.status().ToString());
     }
@@ -112,15 +124,17 @@ class E2eTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure()) {
-      for (size_t i = 0; i < sidecars_.size(); ++i) {
-        std::cout << "---- kafka-sidecar #" << i << " log (pid "
-                  << sidecars_[i]->pid() << ") ----\n"
-                  << Tail(sidecars_[i]->log(), 30000) << "\n---- end log ----"
-                  << std::endl;
-      }
-    }
+    if (HasFailure()) DumpSidecarLogs(30000);
     sidecars_.clear();
+  }
+
+  void DumpSidecarLogs(size_t max_chars_each) const {
+    for (size_t i = 0; i < sidecars_.size(); ++i) {
+      std::cout << "---- kafka-sidecar #" << i << " log (pid "
+                << sidecars_[i]->pid() << ") ----\n"
+                << Tail(sidecars_[i]->log(), max_chars_each)
+                << "\n---- end log ----" << std::endl;
+    }
   }
 
   static std::string Unique(const std::string& what) {
@@ -144,9 +158,10 @@ class E2eTest : public ::testing::Test {
 
   // Started and serving GetStats, or nullptr after recording the failure.
   // The fixture owns it so its log can be printed when the test fails.
-  SidecarProcess* StartSidecar(const SidecarOptions& options) {
+  SidecarProcess* StartSidecar(const SidecarOptions& options,
+                               absl::Duration ready_timeout = absl::Seconds(60)) {
     absl::StatusOr<std::unique_ptr<SidecarProcess>> sidecar =
-        SidecarProcess::Start(options);
+        SidecarProcess::Start(options, ready_timeout);
     if (!sidecar.ok()) {
       ADD_FAILURE() << "sidecar did not start: " << sidecar.status();
       return nullptr;
@@ -166,15 +181,19 @@ class E2eTest : public ::testing::Test {
     return sidecars_.back().get();
   }
 
-  // Creates the topic, fills it, and returns its end offsets.
+  // Creates the topic, fills it with `messages` messages of `value_size`
+  // bytes, and returns its end offsets.
   static absl::StatusOr<Offsets> PrepareTopic(const std::string& topic,
-                                              int partitions,
-                                              int64_t messages) {
+                                                       int partitions,
+                                                       int64_t messages,
+                                                       size_t value_size = 100) {
     absl::Status created = broker_->CreateTopic(topic, partitions);
     if (!created.ok()) return created;
     if (messages > 0) {
+      ProduceOptions produce;
+      produce.value_size = value_size;
       absl::Status produced = ProduceMessages(broker_->bootstrap(), topic,
-                                              partitions, messages);
+                                              partitions, messages, produce);
       if (!produced.ok()) return produced;
     }
     return broker_->EndOffsets(topic);
@@ -202,7 +221,8 @@ class E2eTest : public ::testing::Test {
     if (reached) return absl::OkStatus();
     return absl::DeadlineExceededError(
         absl::StrCat("group ", group, " committed ", last, ", log end ",
-                     Format(end), " after ", absl::FormatDuration(timeout)));
+                     Format(end), " after ",
+                     absl::FormatDuration(timeout)));
   }
 
   static inline KafkaBroker* broker_ = nullptr;
