@@ -30,7 +30,7 @@ Coordinator::Coordinator(std::vector<Dispatcher*> dispatchers, SidecarStats* sta
 
 std::vector<int> Coordinator::AddPartitions(const std::vector<TopicPartition>& tps) {
   std::vector<int> owners;
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   std::vector<size_t> load(dispatchers_.size(), 0);
   for (const auto& [tp, a] : partitions_) ++load[a.dispatcher];
   for (const TopicPartition& tp : tps) {
@@ -54,7 +54,7 @@ std::vector<std::pair<TopicPartition, int64_t>> Coordinator::RevokePartitions(
     const std::vector<TopicPartition>& tps, absl::Duration wait) {
   auto result = std::make_shared<RevokeResult>(tps.size());
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     std::map<std::string, v1::AssignmentChange> changes;
     for (const TopicPartition& tp : tps) {
       auto it = partitions_.find(tp);
@@ -83,14 +83,14 @@ std::vector<std::pair<TopicPartition, int64_t>> Coordinator::RevokePartitions(
 }
 
 void Coordinator::OpenStream(std::shared_ptr<StreamSession> stream) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (draining_) stream->Send(DrainingMessage(drain_deadline_));
   streams_[stream->id()] = std::move(stream);
   RebindLocked();
 }
 
 void Coordinator::CloseStream(const std::string& stream_id) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (streams_.erase(stream_id) == 0) return;
   // Every dispatcher may hold batches of this stream, also for partitions
   // that moved away from it.
@@ -132,7 +132,7 @@ void Coordinator::Extend(const std::string& stream_id, const v1::Extend& extend)
 
 std::vector<TopicPartition> Coordinator::SetPaused(const std::vector<TopicPartition>& tps,
                                                    bool paused) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   std::vector<std::vector<TopicPartition>> per_dispatcher(dispatchers_.size());
   std::vector<TopicPartition> acted;
   auto take = [&](const TopicPartition& tp, const Assigned& a) {
@@ -168,7 +168,7 @@ std::vector<v1::PartitionStats> Coordinator::PartitionStats() const {
 }
 
 void Coordinator::Drain(absl::Duration deadline) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   draining_ = true;
   drain_deadline_ = deadline;
   for (Dispatcher* d : dispatchers_) d->Post(cmd::Drain{});

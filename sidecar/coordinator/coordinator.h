@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "sidecar/common/mutex.h"
 #include "absl/time/time.h"
 #include "kafka_sidecar/v1/sidecar.pb.h"
 #include "sidecar/common/topic_partition.h"
@@ -69,7 +69,7 @@ class Coordinator {
   const std::vector<Dispatcher*> dispatchers_;
   SidecarStats* const stats_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<StreamSession>> streams_ ABSL_GUARDED_BY(mu_);
   std::map<TopicPartition, Assigned> partitions_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;

@@ -11,8 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/notification.h"
-#include "absl/synchronization/mutex.h"
+#include "sidecar/common/mutex.h"
 #include "kafka_sidecar/v1/sidecar.pb.h"
 #include "sidecar/common/topic_partition.h"
 
@@ -26,21 +25,21 @@ class RevokeResult {
  public:
   explicit RevokeResult(size_t expected) : remaining_(expected) {}
   void Done(const TopicPartition& tp, std::optional<int64_t> offset) {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     offsets_.emplace_back(tp, offset);
     if (--remaining_ == 0) all_done_.Notify();
   }
   bool WaitFor(absl::Duration timeout) { return all_done_.WaitForNotificationWithTimeout(timeout); }
   std::vector<std::pair<TopicPartition, std::optional<int64_t>>> offsets() {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     return offsets_;
   }
 
  private:
-  absl::Mutex mu_;
+  Mutex mu_;
   size_t remaining_ ABSL_GUARDED_BY(mu_);
   std::vector<std::pair<TopicPartition, std::optional<int64_t>>> offsets_ ABSL_GUARDED_BY(mu_);
-  absl::Notification all_done_;
+  Notification all_done_;
 };
 
 namespace cmd {

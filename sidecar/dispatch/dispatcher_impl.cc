@@ -31,7 +31,7 @@ DispatcherImpl::~DispatcherImpl() { Stop(); }
 
 void DispatcherImpl::Post(DispatcherCommand command) {
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     inbox_.push_back(std::move(command));
   }
   queue_->Wake();
@@ -99,7 +99,7 @@ Millis DispatcherImpl::NextWait(MonoTime now, Millis max_wait) const {
 
 void DispatcherImpl::ProcessCommands() {
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (inbox_.empty()) return;
     commands_.swap(inbox_);
   }
@@ -439,12 +439,12 @@ void DispatcherImpl::PublishStats(MonoTime now) {
   std::vector<v1::PartitionStats> out;
   out.reserve(partitions_.size());
   for (const auto& [tp, p] : partitions_) out.push_back(StatsOf(*p, now));
-  absl::MutexLock l(&stats_mu_);
+  MutexLock l(&stats_mu_);
   published_stats_.swap(out);
 }
 
 std::vector<v1::PartitionStats> DispatcherImpl::PartitionStatsSnapshot() const {
-  absl::MutexLock l(&stats_mu_);
+  MutexLock l(&stats_mu_);
   return published_stats_;
 }
 

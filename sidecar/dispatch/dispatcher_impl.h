@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "sidecar/common/mutex.h"
 #include "sidecar/common/clock.h"
 #include "sidecar/common/random.h"
 #include "sidecar/config/config.h"
@@ -115,10 +115,10 @@ class DispatcherImpl final : public Dispatcher {
   const Clock& clock_;
   const RetryBackoff backoff_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<DispatcherCommand> inbox_ ABSL_GUARDED_BY(mu_);
 
-  mutable absl::Mutex stats_mu_;
+  mutable Mutex stats_mu_;
   std::vector<v1::PartitionStats> published_stats_ ABSL_GUARDED_BY(stats_mu_);
   MonoTime next_publish_;
 

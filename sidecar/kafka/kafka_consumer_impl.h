@@ -15,7 +15,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "sidecar/common/clock.h"
 #include "sidecar/config/config.h"
 #include "sidecar/kafka/kafka_consumer.h"

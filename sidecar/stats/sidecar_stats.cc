@@ -33,14 +33,14 @@ void SidecarStats::RecordProcessed(uint64_t count, double latency_ms) {
   const MonoTime now = clock_.Now();
   MarkActivity(now);
   const int64_t sec = Nanos(now) / 1'000'000'000;
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (recent_.empty() || recent_.back().first != sec) recent_.emplace_back(sec, 0);
   recent_.back().second += count;
   while (recent_.front().first <= sec - kRecentWindowSeconds) recent_.pop_front();
 }
 
 void SidecarStats::RecordPartitionError(const TopicPartition& tp, uint64_t count) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   partition_errors_[tp] += count;
 }
 
@@ -78,7 +78,7 @@ void SidecarStats::Fill(v1::GetStatsResponse* out) const {
       (Nanos(now) - last_activity_ns_.load(std::memory_order_relaxed)) / 1e9);
 
   const int64_t sec = Nanos(now) / 1'000'000'000;
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   for (const auto& [tp, n] : partition_errors_) (*out->mutable_partition_errors())[tp.ToString()] = n;
   uint64_t recent = 0;
   for (const auto& [s, n] : recent_) {

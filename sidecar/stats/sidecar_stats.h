@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "sidecar/common/mutex.h"
 #include "kafka_sidecar/v1/sidecar.pb.h"
 #include "sidecar/common/clock.h"
 #include "sidecar/common/topic_partition.h"
@@ -56,7 +56,7 @@ class SidecarStats {
   std::atomic<int64_t> last_activity_ns_;
   LatencyHistogram processing_time_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_map<TopicPartition, uint64_t> partition_errors_ ABSL_GUARDED_BY(mu_);
   // Processed counts per second over the last ten seconds, for the recent rate.
   std::deque<std::pair<int64_t, uint64_t>> recent_ ABSL_GUARDED_BY(mu_);

@@ -10,7 +10,7 @@ StreamSession::StreamSession(std::string id, StreamWriter* writer, MonoTime now)
 void StreamSession::Subscribe(StreamOptions options) {
   options_ = std::move(options);
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     window_ = std::make_unique<FlowWindow>(options_.max_in_flight_messages,
                                            options_.max_in_flight_bytes);
   }
@@ -23,7 +23,7 @@ bool StreamSession::Accepts(const std::string& topic) const {
 }
 
 void StreamSession::ReleaseWindow(size_t messages, uint64_t bytes) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (window_ == nullptr) return;
   window_->Release(messages, bytes);
   WakeWaitersLocked();
@@ -36,7 +36,7 @@ void StreamSession::WakeWaitersLocked() {
 }
 
 uint64_t StreamSession::in_flight_messages() const {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return window_ ? window_->messages() : 0;
 }
 
@@ -44,7 +44,7 @@ bool StreamSession::Send(Outgoing out) {
   const v1::ConsumeResponse* to_write = nullptr;
   StreamWriter* writer = nullptr;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (closed_ || finish_requested_ || writer_ == nullptr) return false;
     outbox_.push_back(std::move(out));
     if (writing_) return true;
@@ -66,7 +66,7 @@ void StreamSession::OnWriteDone(bool ok) {
   bool finish = false;
   grpc::Status status;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (!outbox_.empty()) outbox_.pop_front();
     writing_ = false;
     if (!ok) {
@@ -92,7 +92,7 @@ void StreamSession::OnWriteDone(bool ok) {
 void StreamSession::Finish(const grpc::Status& status) {
   StreamWriter* writer = nullptr;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (finish_requested_) return;
     finish_requested_ = true;
     finish_status_ = status;
@@ -112,7 +112,7 @@ void StreamSession::Finish(const grpc::Status& status) {
 }
 
 void StreamSession::Detach() {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   writer_ = nullptr;
   closed_ = true;
   outbox_.clear();
@@ -120,7 +120,7 @@ void StreamSession::Detach() {
 }
 
 bool StreamSession::closed() const {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return closed_;
 }
 

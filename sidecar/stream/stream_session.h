@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
+#include "sidecar/common/mutex.h"
 #include "sidecar/common/clock.h"
 #include "sidecar/common/wakeable.h"
 #include "sidecar/flow/flow_window.h"
@@ -49,7 +49,7 @@ class StreamSession {
   // none fit, `waiter` is woken once the window has room again.
   template <typename SizeFn>
   size_t AcquireWindow(size_t wanted, SizeFn size_of, Wakeable* waiter) {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (closed_ || window_ == nullptr) return 0;
     size_t n = window_->Acquire(wanted, size_of);
     if (n == 0) waiters_.insert(waiter);
@@ -82,7 +82,7 @@ class StreamSession {
   std::atomic<bool> subscribed_{false};
   StreamOptions options_;  // written once before subscribed_ is set
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   StreamWriter* writer_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<FlowWindow> window_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<Wakeable*> waiters_ ABSL_GUARDED_BY(mu_);
