@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace kafka_sidecar {
@@ -623,17 +625,61 @@ absl::Status ValidateConfig(const Config& c) {
                     {"text", "json"});
 }
 
+namespace {
+
+// Where each document of a stream starts; builds no nodes.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> starts;
+};
+
+// Counts the documents in `text`. Not YAML::LoadAll: on a token no node can
+// start with (a ',' outside any collection) yaml-cpp 0.7 reports an empty
+// document without consuming the token, and LoadAll collects empty documents
+// until memory runs out (jbeder/yaml-cpp#1040, fixed after 0.8.0). A document
+// that starts where the previous one did is that case. Throws like LoadAll.
+absl::StatusOr<size_t> CountDocuments(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  while (parser.HandleNextDocument(handler)) {
+    const std::vector<YAML::Mark>& s = handler.starts;
+    if (s.size() >= 2 && s[s.size() - 1].pos == s[s.size() - 2].pos) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "YAML syntax error at line %d, column %d: unexpected character",
+          s.back().line + 1, s.back().column + 1));
+    }
+  }
+  return handler.starts.size();
+}
+
+}  // namespace
+
 absl::Status MergeConfigYaml(std::string_view yaml_text, Config* config) {
   try {
-    const std::vector<YAML::Node> docs =
-        YAML::LoadAll(std::string(yaml_text));
+    const std::string text(yaml_text);
+    const absl::StatusOr<size_t> docs = CountDocuments(text);
+    if (!docs.ok()) return docs.status();
     // A second document would otherwise be ignored without a word.
-    if (docs.size() > 1) {
+    if (*docs > 1) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "config: expected one YAML document, found ", docs.size()));
+          "config: expected one YAML document, found ", *docs));
     }
-    if (docs.empty()) return absl::OkStatus();
-    return ParseValue(docs.front(), "", config);
+    if (*docs == 0) return absl::OkStatus();
+    return ParseValue(YAML::Load(text), "", config);
   } catch (const YAML::Exception& e) {
     // Marks are 0-based; editors count from 1.
     if (e.mark.is_null()) {
