@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "spdlog/spdlog.h"
+#include "sidecar/kafka/rdkafka_conf.h"
 
 namespace kafka_sidecar {
 namespace {
@@ -25,15 +26,6 @@ constexpr int kPollTimeoutMs = 100;
 // Present but empty keys and values need a non-null pointer: librdkafka
 // sends a null pointer as a null key or a tombstone.
 constexpr char kEmpty[] = "";
-
-void LogCallback(const rd_kafka_t*, int level, const char* fac, const char* buf) {
-  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
-  const auto lvl = level <= 3   ? spdlog::level::err
-                   : level == 4 ? spdlog::level::warn
-                   : level <= 6 ? spdlog::level::info
-                                : spdlog::level::debug;
-  spdlog::log(lvl, "librdkafka {}: {}", fac, buf);
-}
 
 void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void*) {
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -110,13 +102,9 @@ absl::StatusOr<std::unique_ptr<DeadLetterProducerImpl>> DeadLetterProducerImpl::
       new DeadLetterProducerImpl(config.processing.dead_letter_topic));
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
-  absl::Status status;
-  auto set = [&](const std::string& key, const std::string& value, const std::string& config_key) {
-    if (!status.ok()) return;
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      status = absl::InvalidArgumentError(absl::StrCat(config_key, ": ", err));
-    }
-  };
+  ConfSetter setter(conf);
+  auto set = [&setter](const std::string& key, const std::string& value,
+                       const std::string& config_key) { setter.Set(key, value, config_key); };
   // Defaults kafka.properties may override.
   set("client.id", "kafka-sidecar-dlq", "kafka.properties.client.id");
   set("message.timeout.ms", "30000", "kafka.properties.message.timeout.ms");
@@ -134,12 +122,12 @@ absl::StatusOr<std::unique_ptr<DeadLetterProducerImpl>> DeadLetterProducerImpl::
   // must be durable and must not duplicate on retry: not overridable.
   set("enable.idempotence", "true", "kafka.properties.enable.idempotence");
   set("acks", "all", "kafka.properties.acks");
-  if (!status.ok()) {
+  if (!setter.status().ok()) {
     rd_kafka_conf_destroy(conf);
-    return status;
+    return setter.status();
   }
   rd_kafka_conf_set_opaque(conf, self.get());
-  rd_kafka_conf_set_log_cb(conf, &LogCallback);
+  rd_kafka_conf_set_log_cb(conf, &LogToSpdlog);
   rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
   rd_kafka_conf_set_dr_msg_cb(conf, &DeadLetterProducerImpl::DeliveryReport);
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "spdlog/spdlog.h"
+#include "sidecar/kafka/rdkafka_conf.h"
 #include "sidecar/coordinator/coordinator.h"
 
 namespace kafka_sidecar {
@@ -38,15 +39,6 @@ std::string Describe(const std::vector<TopicPartition>& tps) {
   return absl::StrJoin(tps, ",", [](std::string* out, const TopicPartition& tp) {
     absl::StrAppend(out, tp.ToString());
   });
-}
-
-void LogCallback(const rd_kafka_t*, int level, const char* fac, const char* buf) {
-  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
-  const auto lvl = level <= 3   ? spdlog::level::err
-                   : level == 4 ? spdlog::level::warn
-                   : level <= 6 ? spdlog::level::info
-                                : spdlog::level::debug;
-  spdlog::log(lvl, "librdkafka {}: {}", fac, buf);
 }
 
 // How long an async commit may go unanswered before the next one is sent
@@ -120,13 +112,9 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
   const KafkaConfig& k = config.kafka;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
-  absl::Status status;
-  auto set = [&](const std::string& key, const std::string& value, const std::string& config_key) {
-    if (!status.ok()) return;
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      status = absl::InvalidArgumentError(absl::StrCat(config_key, ": ", err));
-    }
-  };
+  ConfSetter setter(conf);
+  auto set = [&setter](const std::string& key, const std::string& value,
+                       const std::string& config_key) { setter.Set(key, value, config_key); };
   set("client.id", "kafka-sidecar", "kafka.properties.client.id");
   set("partition.assignment.strategy", "cooperative-sticky",
       "kafka.properties.partition.assignment.strategy");
@@ -147,12 +135,12 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
   // own schedule, in both delivery modes.
   set("enable.auto.commit", "false", "kafka.enable_auto_commit");
   set("enable.auto.offset.store", "false", "kafka.enable_auto_commit");
-  if (!status.ok()) {
+  if (!setter.status().ok()) {
     rd_kafka_conf_destroy(conf);
-    return status;
+    return setter.status();
   }
   rd_kafka_conf_set_opaque(conf, self.get());
-  rd_kafka_conf_set_log_cb(conf, &LogCallback);
+  rd_kafka_conf_set_log_cb(conf, &LogToSpdlog);
   rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
   rd_kafka_conf_set_rebalance_cb(conf, &KafkaConsumerImpl::RebalanceCallback);
   rd_kafka_conf_set_offset_commit_cb(conf, &KafkaConsumerImpl::CommitCallback);
