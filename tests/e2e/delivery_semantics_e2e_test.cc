@@ -137,7 +137,14 @@ TEST_F(DeliverySemanticsE2eTest, PartitionOrderingRewindsToTheRetriedOffset) {
   // 50 was left unsettled, so it comes again)...
   for (ptrdiff_t i = second; i + 1 < third; ++i) {
     EXPECT_EQ(got[i + 1].offset, got[i].offset + 1) << "at arrival " << i + 1;
-    EXPECT_EQ(got[i + 1].delivery_attempt, 2u) << "at arrival " << i + 1;
+  }
+  // ...and every redelivery says how often the handler saw it before. How far
+  // the first pass got before the rewind depends on timing, so what follows
+  // the cancelled records may be a first delivery.
+  std::map<int64_t, uint32_t> seen;
+  for (ptrdiff_t i = 0; i < n; ++i) {
+    EXPECT_EQ(got[i].delivery_attempt, ++seen[got[i].offset])
+        << "offset " << got[i].offset << " at arrival " << i;
   }
   // ...and after 50 succeeds the partition continues, nothing skipped.
   for (ptrdiff_t i = third; i + 1 < n; ++i) {
