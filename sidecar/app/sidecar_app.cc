@@ -65,8 +65,10 @@ absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& con
     raw.push_back(app->dispatchers_.back().get());
   }
   app->coordinator_ = std::make_unique<Coordinator>(std::move(raw), &app->stats_);
+  app->stats_collector_ = std::make_unique<StatsCollector>(
+      app->config_.kafka.group_id, &app->stats_, app->coordinator_.get(), nullptr, app->clock_);
   app->service_ = std::make_unique<SidecarService>(app->config_, app->coordinator_.get(),
-                                                   &app->stats_, app->clock_);
+                                                   app->stats_collector_.get(), app->clock_);
   return app;
 }
 

@@ -19,6 +19,7 @@
 #include "sidecar/kafka/kafka_consumer_impl.h"
 #include "sidecar/server/sidecar_service.h"
 #include "sidecar/stats/sidecar_stats.h"
+#include "sidecar/stats/stats_collector.h"
 
 namespace kafka_sidecar {
 
@@ -35,6 +36,7 @@ class SidecarApp {
   // The address handlers connect to (with the real port when 0 was asked).
   const std::string& grpc_address() const { return grpc_address_; }
   SidecarStats& stats() { return stats_; }
+  const StatsSource& stats_source() const { return *stats_collector_; }
 
  private:
   explicit SidecarApp(const Config& config);
@@ -47,6 +49,7 @@ class SidecarApp {
   std::vector<std::unique_ptr<DispatcherImpl>> dispatchers_;
   std::unique_ptr<DeadLetterProducerImpl> dead_letters_;  // null = no topic
   std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<StatsCollector> stats_collector_;
   std::unique_ptr<SidecarService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string grpc_address_;

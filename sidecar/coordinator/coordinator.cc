@@ -167,6 +167,31 @@ std::vector<v1::PartitionStats> Coordinator::PartitionStats() const {
   return out;
 }
 
+std::vector<v1::StreamStats> Coordinator::StreamStats(MonoTime now) const {
+  MutexLock l(&mu_);
+  std::map<std::string, v1::StreamStats> by_id;
+  for (const auto& [id, s] : streams_) {
+    if (!s->subscribed()) continue;
+    v1::StreamStats& out = by_id[id];
+    out.set_stream_id(id);
+    out.set_handler_name(s->options().handler_name);
+    out.set_peer(s->options().peer);
+    out.set_in_flight(s->in_flight_messages());
+    out.set_delivered(s->delivered.load(std::memory_order_relaxed));
+    out.set_processed(s->processed.load(std::memory_order_relaxed));
+    out.set_failed(s->failed.load(std::memory_order_relaxed));
+    out.set_connected_seconds(std::chrono::duration<double>(now - s->connected_at()).count());
+  }
+  for (const auto& [tp, a] : partitions_) {
+    auto it = by_id.find(a.stream_id);
+    if (it != by_id.end()) AddTp(tp, it->second.mutable_partitions());
+  }
+  std::vector<v1::StreamStats> out;
+  out.reserve(by_id.size());
+  for (auto& [id, s] : by_id) out.push_back(std::move(s));
+  return out;
+}
+
 void Coordinator::Drain(absl::Duration deadline) {
   MutexLock l(&mu_);
   draining_ = true;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sidecar/common/clock.h"
 #include "sidecar/common/mutex.h"
 #include "absl/time/time.h"
 #include "kafka_sidecar/v1/sidecar.pb.h"
@@ -51,6 +52,9 @@ class Coordinator {
   std::vector<TopicPartition> SetPaused(const std::vector<TopicPartition>& tps, bool paused);
   // Per-partition stats from every dispatcher, with the binding filled in.
   std::vector<v1::PartitionStats> PartitionStats() const;
+  // One entry per connected, subscribed stream, with the partitions bound to
+  // it; `now` gives connected_seconds.
+  std::vector<v1::StreamStats> StreamStats(MonoTime now) const;
 
   // Shutdown: no new deliveries; streams are told to settle within `deadline`.
   void Drain(absl::Duration deadline);

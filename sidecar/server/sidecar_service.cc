@@ -6,7 +6,7 @@
 namespace kafka_sidecar {
 
 SidecarService::SidecarService(const Config& config, Coordinator* coordinator,
-                               SidecarStats* stats, const Clock& clock)
+                               const StatsSource* stats, const Clock& clock)
     : config_(config), coordinator_(coordinator), stats_(stats), clock_(clock) {}
 
 grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* SidecarService::Consume(
@@ -18,9 +18,7 @@ grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* SidecarService
 grpc::ServerUnaryReactor* SidecarService::GetStats(grpc::CallbackServerContext* context,
                                                    const v1::GetStatsRequest*,
                                                    v1::GetStatsResponse* response) {
-  stats_->Fill(response);
-  response->set_group_id(config_.kafka.group_id);
-  for (auto& p : coordinator_->PartitionStats()) *response->add_partitions() = std::move(p);
+  *response = stats_->Collect();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -7,13 +7,13 @@
 #include "sidecar/common/clock.h"
 #include "sidecar/config/config.h"
 #include "sidecar/coordinator/coordinator.h"
-#include "sidecar/stats/sidecar_stats.h"
+#include "sidecar/stats/stats_source.h"
 
 namespace kafka_sidecar {
 
 class SidecarService final : public v1::ConsumerSidecar::CallbackService {
  public:
-  SidecarService(const Config& config, Coordinator* coordinator, SidecarStats* stats,
+  SidecarService(const Config& config, Coordinator* coordinator, const StatsSource* stats,
                  const Clock& clock);
 
   grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* Consume(
@@ -35,7 +35,7 @@ class SidecarService final : public v1::ConsumerSidecar::CallbackService {
 
   const Config& config_;
   Coordinator* const coordinator_;
-  SidecarStats* const stats_;
+  const StatsSource* const stats_;
   const Clock& clock_;
   std::atomic<uint64_t> next_stream_{1};
 };

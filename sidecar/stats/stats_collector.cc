@@ -1,0 +1,45 @@
+#include "sidecar/stats/stats_collector.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace kafka_sidecar {
+
+StatsCollector::StatsCollector(std::string group_id, const SidecarStats* stats,
+                               const Coordinator* coordinator, const KafkaPartitionView* kafka,
+                               const Clock& clock)
+    : group_id_(std::move(group_id)),
+      stats_(stats),
+      coordinator_(coordinator),
+      kafka_(kafka),
+      clock_(clock) {}
+
+v1::GetStatsResponse StatsCollector::Collect() const {
+  v1::GetStatsResponse out;
+  stats_->Fill(&out);
+  out.set_group_id(group_id_);
+  for (v1::PartitionStats& p : coordinator_->PartitionStats()) {
+    // The dispatcher's committed_offset is the offset it has stored for the
+    // next commit; the broker's committed offset wins once known, and lag is
+    // measured from it (what a restart would re-read).
+    if (kafka_ != nullptr) {
+      if (auto o = kafka_->Offsets(TopicPartition{p.topic(), p.partition()})) {
+        if (o->committed_offset >= 0) p.set_committed_offset(o->committed_offset);
+        if (o->high_watermark >= 0) {
+          p.set_high_watermark(o->high_watermark);
+          // Nothing committed yet: everything still in the log is behind.
+          const int64_t from = p.committed_offset() >= 0 ? p.committed_offset()
+                                                         : std::max<int64_t>(0, o->low_watermark);
+          p.set_lag(std::max<int64_t>(0, o->high_watermark - from));
+        }
+      }
+    }
+    *out.add_partitions() = std::move(p);
+  }
+  for (v1::StreamStats& s : coordinator_->StreamStats(clock_.Now())) {
+    *out.add_streams() = std::move(s);
+  }
+  return out;
+}
+
+}  // namespace kafka_sidecar
