@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sidecar/config/config.h"
+#include "sidecar/config/config_keys.h"
 
 namespace kafka_sidecar {
 
@@ -23,6 +24,9 @@ absl::StatusOr<Config> ParseConfigYaml(std::string_view yaml_text);
 // Reads `path` and parses it like ParseConfigYaml; errors name the path.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
+// The file's bytes; errors name the path and the reason (ENOENT, EACCES, ...).
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path);
+
 // Overlays the keys present in `yaml_text` onto `*config` without validating.
 // For layering: the file may leave required keys (e.g. kafka.topics) to the
 // environment or flags, so validation has to run once, on the merged result.
@@ -31,8 +35,5 @@ absl::Status MergeConfigYaml(std::string_view yaml_text, Config* config);
 
 // Range and cross-field checks; ParseConfigYaml and LoadConfigFile call it.
 absl::Status ValidateConfig(const Config& config);
-
-// "partition" / "none": the spelling used in the YAML file.
-std::string OrderingModeName(OrderingMode mode);
 
 }  // namespace kafka_sidecar

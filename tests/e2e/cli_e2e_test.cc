@@ -1,0 +1,186 @@
+// The kafka-sidecar binary's command line: --validate, --print-config,
+// --version, --help and the environment, as an operator meets them. No
+// broker: a plain fixture, not E2eTest, and no action here connects to Kafka.
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+#ifndef KAFKA_SIDECAR_BINARY
+#error "the e2e target defines KAFKA_SIDECAR_BINARY"
+#endif
+
+namespace kafka_sidecar::testing {
+namespace {
+
+// gtest alone (the e2e target does not link gmock).
+::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
+  if (absl::StrContains(text, part)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << part << "\" not in:\n" << text;
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::Create("cli_e2e");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *std::move(dir);
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path = dir_->File(name);
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  // Runs the binary with exactly `environment` (env -i): variables of the
+  // test's own environment, KAFKA_SIDECAR_ ones included, must not leak in.
+  Result Run(const std::vector<std::string>& args,
+             const std::vector<std::pair<std::string, std::string>>& environment = {}) {
+    std::vector<std::string> argv = {"env", "-i"};
+    for (const char* pass : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+      if (const char* value = std::getenv(pass)) argv.push_back(absl::StrCat(pass, "=", value));
+    }
+    for (const auto& [name, value] : environment) argv.push_back(absl::StrCat(name, "=", value));
+    argv.push_back(KAFKA_SIDECAR_BINARY);
+    argv.insert(argv.end(), args.begin(), args.end());
+    Result result;
+    auto process = Subprocess::Spawn(argv, dir_->File(absl::StrCat("run", runs_++, ".log")));
+    EXPECT_TRUE(process.ok()) << process.status();
+    if (!process.ok()) return result;
+    const absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(30));
+    EXPECT_TRUE(code.ok()) << code.status();
+    result.exit_code = code.ok() ? *code : -1;
+    result.output = ReadFile((*process)->log_path());
+    return result;
+  }
+
+  std::unique_ptr<TempDir> dir_;
+  int runs_ = 0;
+};
+
+TEST_F(CliTest, ValidateAcceptsAGoodFile) {
+  const std::string config = WriteFile("good.yaml", "kafka:\n  topics: [orders]\n");
+  const Result r = Run({"--config", config, "--validate"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "configuration OK\n");
+}
+
+TEST_F(CliTest, ValidateRejectsABadValueNamingKeyAndSource) {
+  const std::string config = WriteFile("bad.yaml", "kafka: {topics: [orders]}\nprocessing: {batch_size: 0}\n");
+  const Result in_file = Run({"--config=" + config, "--validate"});
+  EXPECT_EQ(in_file.exit_code, 2) << in_file.output;
+  EXPECT_EQ(in_file.output,
+            absl::StrCat("kafka-sidecar: invalid configuration: processing.batch_size: must be "
+                         "at least 1, got 0 [in ", config, "]\n"));
+
+  const Result from_env = Run({"--validate", "--kafka.topics=orders"},
+                              {{"KAFKA_SIDECAR_PROCESSING_MAX_WORKERS", "0"}});
+  EXPECT_EQ(from_env.exit_code, 2) << from_env.output;
+  EXPECT_TRUE(Contains(from_env.output, "processing.max_workers: must be between 1 and 1024, got 0 (from "
+                        "environment KAFKA_SIDECAR_PROCESSING_MAX_WORKERS)"));
+
+  const Result from_flag = Run({"--validate", "--kafka.topics=orders", "--kafka.fetch_min_bytes", "x"});
+  EXPECT_EQ(from_flag.exit_code, 2) << from_flag.output;
+  EXPECT_TRUE(Contains(from_flag.output, "kafka.fetch_min_bytes: must be an integer, got \"x\" "
+                                          "(from flag --kafka.fetch_min_bytes)"));
+}
+
+TEST_F(CliTest, ConfigFileFromEnvironmentAndTyposInTheEnvironment) {
+  const std::string config = WriteFile("env.yaml", "kafka: {topics: [orders]}\n");
+  const Result ok = Run({"--validate"}, {{"KAFKA_SIDECAR_CONFIG", config}});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+
+  const Result typo = Run({"--validate"}, {{"KAFKA_SIDECAR_CONFIG", config},
+                                           {"KAFKA_SIDECAR_PROCESSING_BATCH_SIZ", "5"}});
+  EXPECT_EQ(typo.exit_code, 2) << typo.output;
+  EXPECT_TRUE(Contains(typo.output, "KAFKA_SIDECAR_PROCESSING_BATCH_SIZ matches no "
+                                     "configuration key"));
+}
+
+TEST_F(CliTest, PrintConfigShowsTheWinningValuesAndRedactsSecrets) {
+  const std::string config = WriteFile("print.yaml", R"(
+kafka:
+  topics: [from-file]
+  group_id: file-group
+  properties: {client.rack: az-1}
+processing:
+  batch_size: 10
+  max_retries: 1
+)");
+  const Result r = Run({"--config", config, "--print-config", "--processing.batch_size=30",
+                        "--kafka.group_id", "flag-group"},
+                       {{"KAFKA_SIDECAR_PROCESSING_BATCH_SIZE", "20"},
+                        {"KAFKA_SIDECAR_PROCESSING_MAX_RETRIES", "5"},
+                        {"KAFKA_SIDECAR_KAFKA_GROUP_ID", "env-group"},
+                        {"KAFKA_SIDECAR_KAFKA_PROPERTIES_SASL_PASSWORD", "hunter2-secret"}});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "  batch_size: 30\n"));          // flag > env > file
+  EXPECT_TRUE(Contains(r.output, "  max_retries: 5\n"));          // env > file
+  EXPECT_TRUE(Contains(r.output, "  group_id: \"flag-group\"\n"));  // flag > env > file
+  EXPECT_TRUE(Contains(r.output, "  topics: [\"from-file\"]\n"));    // file
+  EXPECT_TRUE(Contains(r.output, "\"client.rack\": \"az-1\""));
+  EXPECT_TRUE(Contains(r.output, "\"sasl.password\": \"[redacted]\""));
+  EXPECT_FALSE(absl::StrContains(r.output, "hunter2")) << r.output;
+
+  // What it prints is a configuration file the binary accepts.
+  const std::string printed = WriteFile("printed.yaml", r.output);
+  const Result again = Run({"--config", printed, "--validate"});
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+}
+
+TEST_F(CliTest, PrintConfigOnAnInvalidConfigurationFails) {
+  const Result r = Run({"--print-config"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "kafka.topics: must list at least one topic"));
+}
+
+TEST_F(CliTest, VersionAndHelp) {
+  const Result version = Run({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_TRUE(absl::StartsWith(version.output, "kafka-sidecar ")) << version.output;
+  EXPECT_TRUE(absl::EndsWith(version.output, "\n")) << version.output;
+  EXPECT_EQ(version.output.find_first_not_of("0123456789.", 14), version.output.size() - 1)
+      << version.output;
+
+  const Result help = Run({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* key : {"--kafka.bootstrap_servers", "--processing.batch_size",
+                          "--server.tls.cert_file", "--observability.stall_timeout_ms",
+                          "--kafka.properties.NAME", "--validate", "--print-config"}) {
+    EXPECT_TRUE(Contains(help.output, key));
+  }
+  EXPECT_TRUE(Contains(help.output, "defaults < file < environment < flags"));
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  const Result unknown = Run({"--frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(Contains(unknown.output, "unknown flag --frobnicate"));
+
+  const Result missing = Run({"--config"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_TRUE(Contains(missing.output, "--config needs a value"));
+
+  const Result no_file = Run({"--config", dir_->File("absent.yaml"), "--validate"});
+  EXPECT_EQ(no_file.exit_code, 2);
+  EXPECT_TRUE(Contains(no_file.output, "absent.yaml: cannot open: No such file or directory"));
+}
+
+}  // namespace
+}  // namespace kafka_sidecar::testing
