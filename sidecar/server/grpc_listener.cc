@@ -1,0 +1,103 @@
+#include "sidecar/server/grpc_listener.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+#include "kafka_sidecar/v1/sidecar.grpc.pb.h"
+#include "sidecar/server/server_credentials.h"
+#include "spdlog/spdlog.h"
+
+namespace kafka_sidecar {
+namespace {
+
+constexpr char kListenKey[] = "server.grpc_listen";
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
+    const ServerConfig& config, const std::vector<grpc::Service*>& services) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(config.tls);
+  if (!credentials.ok()) return credentials.status();
+
+  const std::string& listen = config.grpc_listen;
+  const std::string socket_path = UnixSocketPath(listen);
+  if (!socket_path.empty()) {
+    if (absl::Status s = ClearStaleUnixSocket(kListenKey, socket_path); !s.ok()) return s;
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's health service carries no protobuf descriptors; referencing ours
+  // links them in (a static library's unreferenced objects are dropped), so
+  // reflection can describe grpc.health.v1 to grpcurl.
+  (void)grpc::health::v1::HealthCheckResponse::descriptor();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, *credentials, &port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  // Batches are bounded by the handler's max_in_flight_bytes, not by gRPC's
+  // 4 MB default; settlements stay small, 64 MB only guards against junk.
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxSendMessageSize(-1);
+
+  std::unique_ptr<grpc::Server> server;
+  {
+    // gRPC creates the socket file with the process umask; masking group
+    // execute and all "other" bits during the bind means it is never more
+    // open than kSocketMode, not even until the chmod below.
+    std::optional<ScopedUmask> umask;
+    if (!socket_path.empty()) umask.emplace(0117);
+    server = builder.BuildAndStart();
+  }
+  if (server == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        kListenKey, ": cannot listen on ", listen,
+        config.tls.cert_file.empty()
+            ? ""
+            : " (check that server.tls.cert_file and server.tls.key_file are a "
+              "matching certificate and key)",
+        "; see the gRPC log above"));
+  }
+
+  std::string address = listen;
+  if (socket_path.empty()) {
+    address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  }
+  std::unique_ptr<GrpcListener> listener(new GrpcListener(std::move(server), address));
+  if (!socket_path.empty()) {
+    absl::StatusOr<SocketFileId> id = RestrictUnixSocket(kListenKey, socket_path, kSocketMode);
+    if (!id.ok()) return id.status();  // the destructor shuts the server down
+    listener->socket_path_ = socket_path;
+    listener->socket_id_ = *id;
+  }
+  // The health monitor decides readiness once it runs (SetServing); until it
+  // says otherwise a started server reports SERVING, as before it existed.
+  listener->SetServing(true);
+  spdlog::info("gRPC listening on {} ({})", listener->address_,
+               config.tls.cert_file.empty()             ? "plaintext"
+               : config.tls.client_ca_file.empty()      ? "TLS"
+                                                        : "mutual TLS");
+  return listener;
+}
+
+GrpcListener::~GrpcListener() { Shutdown(std::chrono::system_clock::now()); }
+
+void GrpcListener::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus("", serving);
+  health->SetServingStatus(v1::ConsumerSidecar::service_full_name(), serving);
+}
+
+void GrpcListener::Shutdown(std::chrono::system_clock::time_point deadline) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->Shutdown(deadline);
+  server_->Wait();
+  if (!socket_path_.empty()) RemoveUnixSocket(socket_path_, socket_id_);
+}
+
+}  // namespace kafka_sidecar
