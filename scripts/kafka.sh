@@ -6,28 +6,48 @@
 #   scripts/kafka.sh fetch                      download the jars (idempotent)
 #   scripts/kafka.sh start DIR [PORT]           start a broker in DIR, print its
 #                                               bootstrap address 127.0.0.1:PORT
+#   scripts/kafka.sh start --sasl DIR [PORT]    also a SASL_PLAINTEXT listener
+#                                               (SCRAM-SHA-256, SCRAM-SHA-512,
+#                                               PLAIN) with one user; prints the
+#                                               plaintext, then the SASL address
 #   scripts/kafka.sh stop DIR                   stop it, keep its data
 #   scripts/kafka.sh clean DIR                  stop it and remove DIR
 #   scripts/kafka.sh topic-create BOOTSTRAP TOPIC PARTITIONS [TOOL-ARGS...]
 #   scripts/kafka.sh group-offsets BOOTSTRAP GROUP
 #   scripts/kafka.sh end-offsets BOOTSTRAP TOPIC
+#   scripts/kafka.sh sasl-login BOOTSTRAP MECHANISM
+#                                               exit 0 if Kafka's own client logs
+#                                               in there as the KAFKA_SASL_* user
 #   scripts/kafka.sh tool CLASS [ARGS...]       any Kafka tool main class
 #
-# The jars go to ${KAFKA_SIDECAR_CACHE:-<repo>/.kafka}/lib (git-ignored).
-# DIR holds server.properties, ports, data/, broker.log, broker.pid, bootstrap.
-# `start` on a DIR that already holds formatted data reuses its ports and data.
+# KAFKA_VERSION picks the Kafka release: 4.1.1 (the default) or 3.9.1, e.g.
+# `KAFKA_VERSION=3.9.1 scripts/kafka.sh start --sasl DIR`. Each release's jars
+# go to their own ${KAFKA_DIST_CACHE:-<repo>/.kafka}/lib-VERSION (git-ignored),
+# so both can be used side by side.
+# DIR holds server.properties, ports, version, data/, broker.log, broker.pid,
+# bootstrap (and bootstrap-sasl). `start` on a DIR that already holds
+# formatted data reuses its ports, data, listeners (so a restart keeps SASL)
+# and Kafka release (a KAFKA_VERSION naming another one is an error).
+# KAFKA_START_TIMEOUT (seconds, default 60) bounds a start; KAFKA_TOOLS_CDS=0
+# turns off the tools' class-data sharing archive.
+#
+# --sasl and sasl-login take the user from KAFKA_SASL_USERNAME (default
+# "sidecar") and the password from KAFKA_SASL_PASSWORD (required; the
+# environment keeps it out of argument lists). The SCRAM credentials are
+# created at format time, the PLAIN one lives in server.properties (a test
+# broker's file); the PLAINTEXT listener stays open for test tooling.
 set -euo pipefail
 
-KAFKA_VERSION="4.1.1"
+DEFAULT_KAFKA_VERSION="4.1.1"
 LOG4J_VERSION="2.24.3"   # the log4j2 version kafka 4.1.1 itself depends on
 DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
-START_TIMEOUT_S="${KAFKA_SIDECAR_START_TIMEOUT:-60}"
+START_TIMEOUT_S="${KAFKA_START_TIMEOUT:-60}"
 STOP_TIMEOUT_S=20
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_DIR="${KAFKA_SIDECAR_CACHE:-$REPO_ROOT/.kafka}"
-LIB_DIR="$CACHE_DIR/lib"
-MARKER="$LIB_DIR/.complete"
+CACHE_DIR="${KAFKA_DIST_CACHE:-$REPO_ROOT/.kafka}"
+# What the caller asked for (empty: the default, or what a DIR was made with).
+REQUESTED_VERSION="${KAFKA_VERSION:-}"
 
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
   JAVA="$JAVA_HOME/bin/java"
@@ -41,7 +61,25 @@ BROKER_JVM_OPTS=(-Xmx512m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
                  -Djava.awt.headless=true)
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() {  # the header comment
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}" >&2
+  exit 2
+}
+
+# Selects the Kafka release everything below uses. The two lines differ in
+# logging: 4.x logs through log4j2 (with an SLF4J binding added to the class
+# path here), 3.9 through reload4j (log4j 1.x), whose binding its pom brings.
+use_version() {  # VERSION
+  case "$1" in
+    4.1.1) LOGGING=log4j2 ;;
+    3.9.1) LOGGING=log4j1 ;;
+    *) die "KAFKA_VERSION=$1 is not supported (4.1.1, the default, or 3.9.1)" ;;
+  esac
+  KAFKA_VERSION="$1"
+  LIB_DIR="$CACHE_DIR/lib-$KAFKA_VERSION"
+  MARKER="$LIB_DIR/.complete"
+}
+use_version "${REQUESTED_VERSION:-$DEFAULT_KAFKA_VERSION}"
 
 # ---------------------------------------------------------------------------
 # fetch
@@ -62,8 +100,23 @@ fetch() {
   rm -rf "$work"
   mkdir -p "$work"
   # The broker (kafka_2.13), Kafka's admin tools (kafka-tools, without the
-  # Connect runtime it drags in for one Connect-only tool) and an SLF4J 1.x
-  # binding to log4j2 so that the broker's and the tools' logs are configured.
+  # Connect runtime it drags in for one Connect-only tool) and, for 4.x, an
+  # SLF4J 1.x binding to log4j2 so that the broker's and the tools' logs are
+  # configured.
+  local logging_deps=""
+  if [ "$LOGGING" = log4j2 ]; then
+    logging_deps="
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-core</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>"
+  fi
   cat >"$work/pom.xml" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <!-- Generated by scripts/kafka.sh: the runtime class path of a test broker. -->
@@ -86,17 +139,7 @@ fetch() {
       <exclusions>
         <exclusion><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId></exclusion>
       </exclusions>
-    </dependency>
-    <dependency>
-      <groupId>org.apache.logging.log4j</groupId>
-      <artifactId>log4j-slf4j-impl</artifactId>
-      <version>$LOG4J_VERSION</version>
-    </dependency>
-    <dependency>
-      <groupId>org.apache.logging.log4j</groupId>
-      <artifactId>log4j-core</artifactId>
-      <version>$LOG4J_VERSION</version>
-    </dependency>
+    </dependency>$logging_deps
   </dependencies>
 </project>
 EOF
@@ -119,7 +162,7 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
-# log configuration (log4j2; written next to the jars, atomically)
+# log configuration (written next to the jars, atomically)
 
 write_if_changed() {  # FILE, content on stdin
   local file="$1" tmp="$1.tmp.$$"
@@ -127,8 +170,23 @@ write_if_changed() {  # FILE, content on stdin
   if [ -f "$file" ] && cmp -s "$tmp" "$file"; then rm -f "$tmp"; else mv -f "$tmp" "$file"; fi
 }
 
+# The same policy in either format. Tools: errors only, to stderr, so stdout
+# carries just the tool's output. Broker: INFO to stdout (redirected to
+# DIR/broker.log), chatty parts quieter. Sets TOOL_LOG_OPTS and
+# BROKER_LOG_OPTS, the JVM options that point the JVM at them.
 write_log_configs() {
-  # Tools: errors only, to stderr, so stdout carries just the tool's output.
+  if [ "$LOGGING" = log4j1 ]; then
+    write_log4j1_configs
+    TOOL_LOG_OPTS=(-Dlog4j.configuration="file:$CACHE_DIR/log4j-tools.properties")
+    BROKER_LOG_OPTS=(-Dlog4j.configuration="file:$CACHE_DIR/log4j-broker.properties")
+  else
+    write_log4j2_configs
+    TOOL_LOG_OPTS=(-Dlog4j2.configurationFile="$CACHE_DIR/log4j2-tools.properties")
+    BROKER_LOG_OPTS=(-Dlog4j2.configurationFile="$CACHE_DIR/log4j2-broker.properties")
+  fi
+}
+
+write_log4j2_configs() {
   write_if_changed "$CACHE_DIR/log4j2-tools.properties" <<'EOF'
 status = error
 appender.err.type = Console
@@ -139,7 +197,6 @@ appender.err.layout.pattern = [%d] %p %m (%c)%n
 rootLogger.level = error
 rootLogger.appenderRef.err.ref = STDERR
 EOF
-  # Broker: INFO to stdout (redirected to DIR/broker.log), chatty parts quieter.
   write_if_changed "$CACHE_DIR/log4j2-broker.properties" <<'EOF'
 status = error
 appender.out.type = Console
@@ -161,6 +218,27 @@ logger.utils.level = warn
 EOF
 }
 
+write_log4j1_configs() {
+  write_if_changed "$CACHE_DIR/log4j-tools.properties" <<'EOF'
+log4j.rootLogger=ERROR, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+  write_if_changed "$CACHE_DIR/log4j-broker.properties" <<'EOF'
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+log4j.logger.org.apache.kafka.common.config.AbstractConfig=WARN
+log4j.logger.org.apache.kafka.common.utils.AppInfoParser=WARN
+EOF
+}
+
 # ---------------------------------------------------------------------------
 # running Java
 
@@ -175,9 +253,9 @@ run_tool() {  # CLASS ARGS...
   # Class-data sharing: the first tool run dumps the classes it loaded into an
   # archive next to the jars (keyed by the java binary), later runs map it and
   # start about twice as fast. A missing, stale or foreign archive is ignored
-  # by the JVM. KAFKA_SIDECAR_TOOLS_CDS=0 turns this off.
+  # by the JVM. KAFKA_TOOLS_CDS=0 turns this off.
   local cds=() jsa="" java_bin dump_tmp=""
-  if [ "${KAFKA_SIDECAR_TOOLS_CDS:-1}" != 0 ]; then
+  if [ "${KAFKA_TOOLS_CDS:-1}" != 0 ]; then
     java_bin="$(readlink -f "$(command -v "$JAVA")")"
     jsa="$LIB_DIR/.tools-$(printf '%s %s' "$java_bin" "$(stat -c %Y "$java_bin")" | cksum | cut -d' ' -f1).jsa"
     find "$LIB_DIR" -maxdepth 1 -name '.tools-*.jsa.dumping' -mmin +5 -exec rmdir {} + 2>/dev/null || true
@@ -193,8 +271,7 @@ run_tool() {  # CLASS ARGS...
   local rc=0
   # JVM warnings (e.g. about the archive) go to stderr, never into the output.
   "$JAVA" "${TOOL_JVM_OPTS[@]}" "${cds[@]}" -Xlog:disable -Xlog:all=warning:stderr \
-    -Dlog4j2.configurationFile="$CACHE_DIR/log4j2-tools.properties" \
-    -cp "$LIB_DIR/*" "$@" || rc=$?
+    "${TOOL_LOG_OPTS[@]}" -cp "$LIB_DIR/*" "$@" || rc=$?
   if [ -n "$dump_tmp" ]; then
     [ -s "$dump_tmp" ] && mv -f "$dump_tmp" "$jsa"
     rm -f "$dump_tmp"
@@ -216,12 +293,13 @@ port_listening() {
                     END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# A random port below Linux's ephemeral range that nothing listens on.
-pick_port() {
-  local avoid="${1:-}" p i
+# A random port below Linux's ephemeral range that nothing listens on and
+# that is none of the ports given.
+pick_port() {  # [AVOID...]
+  local avoid=" $* " p i
   for i in $(seq 1 200); do
     p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    [ "$p" = "$avoid" ] && continue
+    [[ "$avoid" == *" $p "* ]] && continue
     port_listening "$p" || { echo "$p"; return 0; }
   done
   die "no free port found"
@@ -259,18 +337,33 @@ new_cluster_id() {  # a Kafka Uuid: 16 random bytes, base64url, no padding
   done
 }
 
-write_server_properties() {  # DIR PORT CONTROLLER_PORT
-  local dir="$1" port="$2" cport="$3"
+# Kafka 4 has share groups and their internal topic; 3.9 would only warn
+# about the unknown keys.
+share_group_properties() {
+  [ "${KAFKA_VERSION%%.*}" -ge 4 ] || return 0
+  printf '%s\n' share.coordinator.state.topic.replication.factor=1 \
+    share.coordinator.state.topic.min.isr=1 share.coordinator.state.topic.num.partitions=5
+}
+
+write_server_properties() {  # DIR PORT CONTROLLER_PORT [SASL_PORT]
+  local dir="$1" port="$2" cport="$3" sport="${4:-}"
+  local listeners="PLAINTEXT://127.0.0.1:$port" advertised="PLAINTEXT://127.0.0.1:$port"
+  local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if [ -n "$sport" ]; then
+    listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$sport"
+    advertised="$advertised,SASL_PLAINTEXT://127.0.0.1:$sport"
+    protocols="$protocols,SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
   cat >"$dir/server.properties" <<EOF
 # Generated by scripts/kafka.sh: single-node KRaft broker+controller for tests.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$advertised
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$dir/data
 metadata.log.dir=$dir/data
 
@@ -289,9 +382,7 @@ offsets.topic.num.partitions=5
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=5
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-share.coordinator.state.topic.num.partitions=5
+$(share_group_properties)
 
 # Groups form at once, and tests may use short session timeouts.
 group.initial.rebalance.delay.ms=0
@@ -302,6 +393,44 @@ group.consumer.min.heartbeat.interval.ms=500
 # Quick shutdown.
 controlled.shutdown.enable=true
 EOF
+  if [ -n "$sport" ]; then
+    # The SCRAM credentials live in the cluster metadata (written at format
+    # time), so their login module needs no user list; PLAIN's does.
+    cat >>"$dir/server.properties" <<EOF
+
+# SASL_PLAINTEXT listener (not GSSAPI, the default: it needs Kerberos).
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
+EOF
+    chmod 600 "$dir/server.properties"
+  fi
+}
+
+# The SASL user and password from the environment, checked: the storage
+# tool splits its --add-scram argument at commas and strips quotes, and the
+# PLAIN one goes into a quoted JAAS string in a properties file.
+sasl_credentials() {
+  SASL_USER="${KAFKA_SASL_USERNAME:-sidecar}"
+  SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-}"
+  [ -n "$SASL_PASSWORD" ] || die "the SASL password must be in KAFKA_SASL_PASSWORD"
+  local bad='[],"\[:space:][]'
+  if [[ "$SASL_USER$SASL_PASSWORD" =~ $bad ]]; then
+    die "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD may not hold commas, quotes, backslashes, brackets or spaces"
+  fi
+}
+
+# What `start` prints (and keeps in DIR): the plaintext bootstrap address,
+# then the SASL one if DIR has that listener.
+report_bootstrap() {  # DIR PORT [SASL_PORT]
+  echo "127.0.0.1:$2" >"$1/bootstrap"
+  cat "$1/bootstrap"
+  if [ -n "${3:-}" ]; then
+    echo "127.0.0.1:$3" >"$1/bootstrap-sasl"
+    cat "$1/bootstrap-sasl"
+  fi
 }
 
 log_tail() {  # DIR
@@ -340,29 +469,50 @@ wait_ready() {  # DIR PID PORT LOG_OFFSET DEADLINE
   done
 }
 
-start() {  # DIR [PORT]
+# A DIR made by `start` runs the Kafka release that formatted it (a DIR from
+# before releases were recorded: the default). Asking for another one is an
+# error rather than an upgrade or downgrade of its data.
+dir_version() {  # DIR
+  local made="$DEFAULT_KAFKA_VERSION"
+  [ -f "$1/ports" ] && [ -f "$1/data/meta.properties" ] || return 0
+  [ ! -f "$1/version" ] || made="$(cat "$1/version")"
+  [ -z "$REQUESTED_VERSION" ] || [ "$REQUESTED_VERSION" = "$made" ] \
+    || die "$1 holds a Kafka $made broker, not $REQUESTED_VERSION (KAFKA_VERSION)"
+  use_version "$made"
+}
+
+start() {  # [--sasl] DIR [PORT]
+  local sasl=0
+  if [ "${1:-}" = --sasl ]; then
+    sasl=1
+    shift
+  fi
   [ $# -ge 1 ] && [ $# -le 2 ] || usage
   ensure_java
-  fetch
-  write_log_configs
-  local dir port cport pid fresh=0 attempt deadline
+  local dir port cport sport="" pid fresh=0 attempt deadline
   dir="$(abs_dir "$1")"
   local want_port="${2:-}"
+  dir_version "$dir"
+  fetch
+  write_log_configs
 
   if pid="$(broker_pid "$dir")"; then
-    read -r port cport <"$dir/ports"
+    read -r port cport sport <"$dir/ports"
+    [ "$sasl" = 0 ] || [ -n "$sport" ] || die "the broker in $dir has no SASL listener"
     deadline=$((SECONDS + START_TIMEOUT_S))
     wait_ready "$dir" "$pid" "$port" - "$deadline" || { log_tail "$dir"; die "broker in $dir is not healthy"; }
-    echo "127.0.0.1:$port" | tee "$dir/bootstrap"
+    report_bootstrap "$dir" "$port" "$sport"
     return 0
   fi
 
   if [ -f "$dir/ports" ] && [ -f "$dir/data/meta.properties" ]; then
-    read -r port cport <"$dir/ports"        # restart: same ports, same data
+    read -r port cport sport <"$dir/ports"  # restart: same ports, listeners, data
     [ -z "$want_port" ] || [ "$want_port" = "$port" ] \
       || die "$dir was formatted for port $port, not $want_port"
+    [ "$sasl" = 0 ] || [ -n "$sport" ] || die "$dir was formatted without a SASL listener"
   else
     fresh=1
+    [ "$sasl" = 0 ] || sasl_credentials
   fi
 
   local log_offset
@@ -371,38 +521,46 @@ start() {  # DIR [PORT]
       rm -rf "$dir/data"
       port="${want_port:-$(pick_port)}"
       cport="$(pick_port "$port")"
-      write_server_properties "$dir" "$port" "$cport"
+      local scram=()
+      if [ "$sasl" = 1 ]; then
+        sport="$(pick_port "$port" "$cport")"
+        scram=(--add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]"
+               --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]")
+      fi
+      write_server_properties "$dir" "$port" "$cport" "$sport"
       local fmt_out
       if ! fmt_out="$(run_tool kafka.tools.StorageTool format --cluster-id "$(new_cluster_id)" \
-                        --config "$dir/server.properties" --ignore-formatted 2>&1)"; then
+                        --config "$dir/server.properties" --ignore-formatted "${scram[@]}" 2>&1)"; then
+        [ "$sasl" = 0 ] || fmt_out="${fmt_out//"$SASL_PASSWORD"/[redacted]}"
         echo "$fmt_out" >&2
         die "formatting the storage in $dir failed"
       fi
-      echo "$port $cport" >"$dir/ports"
+      echo "$port $cport${sport:+ $sport}" >"$dir/ports"
+      echo "$KAFKA_VERSION" >"$dir/version"
     fi
-    if port_listening "$port" || port_listening "$cport"; then
+    if port_listening "$port" || port_listening "$cport" \
+       || { [ -n "$sport" ] && port_listening "$sport"; }; then
       if [ "$fresh" = 1 ] && [ -z "$want_port" ] && [ "$attempt" -lt 3 ]; then
         continue  # taken since it was picked: pick again
       fi
-      die "port $port or $cport of $dir is already in use by another process"
+      die "port $port, $cport${sport:+ or $sport} of $dir is already in use by another process"
     fi
 
-    rm -f "$dir/bootstrap"
+    rm -f "$dir/bootstrap" "$dir/bootstrap-sasl"
     touch "$dir/broker.log"
     log_offset="$(wc -c <"$dir/broker.log")"
     deadline=$((SECONDS + START_TIMEOUT_S))
     # setsid: own session and process group, so stop can signal all of it and
     # the broker is not hit by signals meant for the caller's terminal.
     setsid "$JAVA" "${BROKER_JVM_OPTS[@]}" \
-      -Dlog4j2.configurationFile="$CACHE_DIR/log4j2-broker.properties" \
-      -Dkafka.logs.dir="$dir" \
+      "${BROKER_LOG_OPTS[@]}" -Dkafka.logs.dir="$dir" \
       -cp "$LIB_DIR/*" kafka.Kafka "$dir/server.properties" \
       </dev/null >>"$dir/broker.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/broker.pid"
 
     if wait_ready "$dir" "$pid" "$port" "$log_offset" "$deadline"; then
-      echo "127.0.0.1:$port" | tee "$dir/bootstrap"
+      report_bootstrap "$dir" "$port" "$sport"
       return 0
     fi
     stop_pid "$dir" "$pid" || true
@@ -433,7 +591,7 @@ stop_pid() {  # DIR PID
     sleep 0.1
   done
   wait "$pid" 2>/dev/null || true
-  rm -f "$dir/broker.pid" "$dir/bootstrap"
+  rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/bootstrap-sasl"
 }
 
 stop() {  # DIR
@@ -444,7 +602,7 @@ stop() {  # DIR
   if pid="$(broker_pid "$dir")"; then
     stop_pid "$dir" "$pid"
   else
-    rm -f "$dir/broker.pid" "$dir/bootstrap"
+    rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/bootstrap-sasl"
   fi
 }
 
@@ -478,14 +636,16 @@ group_offsets() {  # BOOTSTRAP GROUP
   [ $# -eq 2 ] || usage
   # The tool reports failures as an "Error: ..." line on stdout (plus a stack
   # trace on stderr) and still exits 0: turn that into an exit status. A group
-  # that does not exist has no committed offsets: empty output, exit 0.
+  # that does not exist has no committed offsets: empty output, exit 0 (a
+  # Kafka 4 broker says so with an exception, a 3.9 one in plain words).
   local out err rc=0
   out="$(mktemp)"
   err="$(mktemp)"
   run_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
     --bootstrap-server "$1" --describe --group "$2" >"$out" 2>"$err" || rc=$?
   if grep -q '^Error:' "$out"; then
-    if grep -q 'GroupIdNotFoundException' "$out"; then
+    if grep -q 'GroupIdNotFoundException' "$out" \
+       || grep -qF "Error: Consumer group '$2' does not exist." "$out"; then
       echo "kafka.sh: consumer group '$2' does not exist" >&2
     else
       grep -v '^[[:space:]]*at ' "$err" >&2 || true
@@ -497,6 +657,21 @@ group_offsets() {  # BOOTSTRAP GROUP
     cat "$err" >&2
   fi
   rm -f "$out" "$err"
+  return "$rc"
+}
+
+sasl_login() {  # BOOTSTRAP MECHANISM
+  [ $# -eq 2 ] || usage
+  sasl_credentials
+  local module=org.apache.kafka.common.security.scram.ScramLoginModule props rc=0
+  [ "$2" != PLAIN ] || module=org.apache.kafka.common.security.plain.PlainLoginModule
+  props="$(mktemp)"
+  chmod 600 "$props"
+  printf '%s\n' "security.protocol=SASL_PLAINTEXT" "sasl.mechanism=$2" \
+    "sasl.jaas.config=$module required username=\"$SASL_USER\" password=\"$SASL_PASSWORD\";" >"$props"
+  run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$1" --command-config "$props" \
+    --list >/dev/null || rc=$?
+  rm -f "$props"
   return "$rc"
 }
 
@@ -515,6 +690,7 @@ case "$cmd" in
   topic-create) topic_create "$@" ;;
   group-offsets) group_offsets "$@" ;;
   end-offsets) end_offsets "$@" ;;
+  sasl-login) sasl_login "$@" ;;
   tool) [ $# -ge 1 ] || usage; run_tool "$@" ;;
   *) usage ;;
 esac

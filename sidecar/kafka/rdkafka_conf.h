@@ -12,15 +12,25 @@
 namespace kafka_sidecar {
 
 // Sets properties on `conf` until one fails; status() then names the config
-// key that carried it.
+// key that carried it, and never quotes the value of a secret property
+// (IsSecretProperty).
 class ConfSetter {
  public:
-  explicit ConfSetter(rd_kafka_conf_t* conf) : conf_(conf) {}
+  // rd_kafka_conf_set's signature; tests put a fake in its place.
+  using SetFunction = rd_kafka_conf_res_t (*)(rd_kafka_conf_t*, const char* name,
+                                              const char* value, char* errstr,
+                                              size_t errstr_size);
+
+  explicit ConfSetter(rd_kafka_conf_t* conf, SetFunction set = &rd_kafka_conf_set)
+      : conf_(conf), set_(set) {}
   void Set(const std::string& key, const std::string& value, const std::string& config_key);
   const absl::Status& status() const { return status_; }
 
  private:
+  std::string SecretRejection(const std::string& key) const;
+
   rd_kafka_conf_t* const conf_;
+  const SetFunction set_;
   absl::Status status_;
 };
 

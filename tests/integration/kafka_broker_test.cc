@@ -211,5 +211,115 @@ TEST(KafkaBrokerTest, RestartKeepsData) {
   EXPECT_EQ(Sum(*end_more), kMessages + kPartitions);
 }
 
+// A metadata request through `bootstrap` as `user` over SASL_PLAINTEXT with
+// `mechanism`, by librdkafka: OK, or librdkafka's error (authentication
+// failures come to the error callback; the request itself only times out).
+absl::Status LibrdkafkaSaslMetadata(const std::string& bootstrap, const std::string& mechanism,
+                                    const SaslUser& user) {
+  ConfPtr conf(rd_kafka_conf_new());
+  for (const auto& [key, value] : std::map<std::string, std::string>{
+           {"bootstrap.servers", bootstrap},
+           {"security.protocol", "SASL_PLAINTEXT"},
+           {"sasl.mechanisms", mechanism},
+           {"sasl.username", user.username},
+           {"sasl.password", user.password}}) {
+    char err[512];
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), err, sizeof(err)) !=
+        RD_KAFKA_CONF_OK) {
+      return absl::InvalidArgumentError(key + ": " + err);
+    }
+  }
+  std::string auth_error;
+  rd_kafka_conf_set_opaque(conf.get(), &auth_error);
+  rd_kafka_conf_set_error_cb(conf.get(), [](rd_kafka_t*, int err, const char* reason, void* opaque) {
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) *static_cast<std::string*>(opaque) = reason;
+  });
+  char err[512];
+  RdKafkaPtr client(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof(err)));
+  if (client == nullptr) return absl::InternalError(err);
+  conf.release();
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t rc = rd_kafka_metadata(client.get(), 1, nullptr, &metadata, 10000);
+  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+  rd_kafka_poll(client.get(), 0);  // serves the error callback
+  if (!auth_error.empty()) return absl::UnauthenticatedError(auth_error);
+  if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::UnavailableError(rd_kafka_err2str(rc));
+  return absl::OkStatus();
+}
+
+TEST(KafkaBrokerTest, SaslListenerAuthenticatesItsUserAcrossRestarts) {
+  const SaslUser user{"tester", "Sasl-Pw-7f3a"};
+  const SaslUser impostor{user.username, "not-the-password"};
+  absl::StatusOr<std::unique_ptr<KafkaBroker>> broker = KafkaBroker::Start(KafkaBrokerOptions{user});
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  ASSERT_FALSE((*broker)->sasl_bootstrap().empty());
+  EXPECT_NE((*broker)->sasl_bootstrap(), (*broker)->bootstrap());
+
+  // Kafka's own client: every mechanism, and only with the right password.
+  for (const char* mechanism : {"SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"}) {
+    absl::Status login = (*broker)->SaslLogin(mechanism, user);
+    EXPECT_TRUE(login.ok()) << login;
+    EXPECT_EQ((*broker)->SaslLogin(mechanism, impostor).code(), absl::StatusCode::kUnauthenticated)
+        << mechanism;
+  }
+  // librdkafka, as the sidecar links it.
+  absl::Status plain = LibrdkafkaSaslMetadata((*broker)->sasl_bootstrap(), "PLAIN", user);
+  EXPECT_TRUE(plain.ok()) << plain;
+  EXPECT_EQ(LibrdkafkaSaslMetadata((*broker)->sasl_bootstrap(), "PLAIN", impostor).code(),
+            absl::StatusCode::kUnauthenticated);
+
+  // The PLAINTEXT listener still serves the tools.
+  ASSERT_TRUE((*broker)->CreateTopic("secured", kPartitions).ok());
+  ASSERT_NO_FATAL_FAILURE(Produce((*broker)->bootstrap(), "secured", kPartitions));
+
+  const std::string sasl_before = (*broker)->sasl_bootstrap();
+  ASSERT_TRUE((*broker)->Stop().ok());
+  absl::Status restarted = (*broker)->Restart();
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  EXPECT_EQ((*broker)->sasl_bootstrap(), sasl_before);
+  absl::Status again = LibrdkafkaSaslMetadata((*broker)->sasl_bootstrap(), "PLAIN", user);
+  EXPECT_TRUE(again.ok()) << again;
+  EXPECT_TRUE((*broker)->SaslLogin("SCRAM-SHA-512", user).ok());
+}
+
+// Kafka 3.9, the newest release whose brokers accept the SCRAM login of a
+// librdkafka before 2.6.1: the same SASL listener, and librdkafka as the
+// sidecar links it logs in there with either SCRAM mechanism.
+TEST(KafkaBrokerTest, Kafka39SaslListenerAcceptsLibrdkafkaScram) {
+  const SaslUser user{"tester", "Sasl-Pw-39c1"};
+  const SaslUser impostor{user.username, "not-the-password"};
+  KafkaBrokerOptions options;
+  options.sasl = user;
+  options.version = "3.9.1";
+  absl::StatusOr<std::unique_ptr<KafkaBroker>> broker = KafkaBroker::Start(options);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  EXPECT_EQ((*broker)->version(), "3.9.1");
+
+  for (const char* mechanism : {"SCRAM-SHA-256", "SCRAM-SHA-512"}) {
+    absl::Status login = LibrdkafkaSaslMetadata((*broker)->sasl_bootstrap(), mechanism, user);
+    EXPECT_TRUE(login.ok()) << mechanism << ": " << login;
+  }
+  // Not anyone, though (Kafka's client is told so at once; librdkafka only
+  // after its request times out).
+  EXPECT_EQ((*broker)->SaslLogin("SCRAM-SHA-256", impostor).code(),
+            absl::StatusCode::kUnauthenticated);
+  // Kafka's tools work against it as against the default release.
+  ASSERT_TRUE((*broker)->CreateTopic("legacy", kPartitions).ok());
+  ASSERT_NO_FATAL_FAILURE(Produce((*broker)->bootstrap(), "legacy", kPartitions));
+  absl::StatusOr<std::map<int32_t, int64_t>> end = (*broker)->EndOffsets("legacy");
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_EQ(Sum(*end), kPartitions);
+}
+
+TEST(KafkaBrokerTest, UnsupportedVersionIsRefusedByName) {
+  KafkaBrokerOptions options;
+  options.version = "2.8.0";
+  absl::StatusOr<std::unique_ptr<KafkaBroker>> broker = KafkaBroker::Start(options);
+  ASSERT_FALSE(broker.ok());
+  EXPECT_NE(broker.status().message().find("KAFKA_VERSION=2.8.0 is not supported"),
+            std::string::npos)
+      << broker.status();
+}
+
 }  // namespace
 }  // namespace kafka_sidecar::testing

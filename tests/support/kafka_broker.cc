@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,8 +40,12 @@ struct ScriptResult {
   std::string err;
 };
 
-// Runs scripts/kafka.sh with `args`, capturing stdout and stderr separately.
-absl::StatusOr<ScriptResult> RunScript(const std::vector<std::string>& args) {
+// Runs scripts/kafka.sh with `args` and this process's environment plus
+// `env` ("NAME=VALUE"; secrets go there, not into the argument list; a
+// variable named there replaces the inherited one), capturing stdout and
+// stderr separately.
+absl::StatusOr<ScriptResult> RunScript(const std::vector<std::string>& args,
+                                       const std::vector<std::string>& env = {}) {
   std::vector<std::string> argv_strings;
   argv_strings.push_back("/bin/bash");  // the script need not be executable
   argv_strings.push_back(ScriptPath());
@@ -47,6 +53,18 @@ absl::StatusOr<ScriptResult> RunScript(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (std::string& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings = env;
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const absl::string_view inherited(*e);
+    const absl::string_view name = inherited.substr(0, inherited.find('='));
+    const bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& mine) {
+      return absl::StartsWith(mine, name) && mine.size() > name.size() && mine[name.size()] == '=';
+    });
+    if (!replaced) envp.push_back(*e);
+  }
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
 
   int out_pipe[2];
   int err_pipe[2];
@@ -66,7 +84,7 @@ absl::StatusOr<ScriptResult> RunScript(const std::vector<std::string>& args) {
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -120,8 +138,9 @@ absl::StatusOr<ScriptResult> RunScript(const std::vector<std::string>& args) {
 
 // Runs the script and turns a non-zero exit into an error carrying the
 // script's output.
-absl::StatusOr<ScriptResult> RunScriptOk(const std::vector<std::string>& args) {
-  absl::StatusOr<ScriptResult> result = RunScript(args);
+absl::StatusOr<ScriptResult> RunScriptOk(const std::vector<std::string>& args,
+                                         const std::vector<std::string>& env = {}) {
+  absl::StatusOr<ScriptResult> result = RunScript(args, env);
   if (!result.ok()) return result.status();
   if (result->exit_code != 0) {
     return absl::InternalError(absl::StrCat(
@@ -132,19 +151,21 @@ absl::StatusOr<ScriptResult> RunScriptOk(const std::vector<std::string>& args) {
   return result;
 }
 
-absl::StatusOr<std::string> ParseBootstrap(const ScriptResult& result) {
-  // The bootstrap address is the last non-empty line of stdout.
-  std::string bootstrap;
+// `start` prints the PLAINTEXT bootstrap address, then the SASL one if the
+// broker has that listener: `expected` lines.
+absl::StatusOr<std::vector<std::string>> ParseBootstraps(const ScriptResult& result,
+                                                         size_t expected) {
+  std::vector<std::string> bootstraps;
   for (absl::string_view line : absl::StrSplit(result.out, '\n')) {
     line = absl::StripAsciiWhitespace(line);
-    if (!line.empty()) bootstrap = std::string(line);
+    if (absl::StartsWith(line, "127.0.0.1:")) bootstraps.emplace_back(line);
   }
-  if (!absl::StartsWith(bootstrap, "127.0.0.1:")) {
+  if (bootstraps.size() != expected) {
     return absl::InternalError(absl::StrCat(
-        "scripts/kafka.sh start printed no bootstrap address\n--- stdout ---\n",
-        result.out, "\n--- stderr ---\n", result.err));
+        "scripts/kafka.sh start printed ", bootstraps.size(), " bootstrap addresses, not ",
+        expected, "\n--- stdout ---\n", result.out, "\n--- stderr ---\n", result.err));
   }
-  return bootstrap;
+  return bootstraps;
 }
 
 // Parses the consumer-groups tool's `--describe` table:
@@ -215,9 +236,23 @@ absl::StatusOr<std::map<int32_t, int64_t>> ParseEndOffsets(const std::string& ou
   return offsets;
 }
 
+// What `start` recorded in DIR: the Kafka release the broker runs.
+absl::StatusOr<std::string> ReadVersion(const std::string& dir) {
+  std::ifstream in(dir + "/version");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string version(absl::StripAsciiWhitespace(text.str()));
+  if (!in || version.empty()) {
+    return absl::InternalError(absl::StrCat("scripts/kafka.sh start left no release in ", dir,
+                                            "/version"));
+  }
+  return version;
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KafkaBroker>> KafkaBroker::Start() {
+absl::StatusOr<std::unique_ptr<KafkaBroker>> KafkaBroker::Start(
+    const KafkaBrokerOptions& options) {
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = absl::StrCat((tmp != nullptr && *tmp != '\0') ? tmp : "/tmp",
                                   "/kafka-sidecar-broker-XXXXXX");
@@ -226,14 +261,26 @@ absl::StatusOr<std::unique_ptr<KafkaBroker>> KafkaBroker::Start() {
         absl::StrCat("mkdtemp ", tmpl, ": ", std::strerror(errno)));
   }
   std::string dir = tmpl;
-  absl::StatusOr<ScriptResult> started = RunScriptOk({"start", dir});
-  absl::StatusOr<std::string> bootstrap =
-      started.ok() ? ParseBootstrap(*started) : absl::StatusOr<std::string>(started.status());
-  if (!bootstrap.ok()) {
-    (void)RunScript({"clean", dir});
-    return bootstrap.status();
+  std::vector<std::string> args = {"start", dir};
+  std::vector<std::string> env;
+  if (options.sasl.has_value()) {
+    args = {"start", "--sasl", dir};
+    env = {"KAFKA_SASL_USERNAME=" + options.sasl->username,
+           "KAFKA_SASL_PASSWORD=" + options.sasl->password};
   }
-  return std::unique_ptr<KafkaBroker>(new KafkaBroker(std::move(dir), *std::move(bootstrap)));
+  if (!options.version.empty()) env.push_back("KAFKA_VERSION=" + options.version);
+  absl::StatusOr<ScriptResult> started = RunScriptOk(args, env);
+  absl::StatusOr<std::vector<std::string>> bootstraps =
+      started.ok() ? ParseBootstraps(*started, options.sasl.has_value() ? 2 : 1)
+                   : absl::StatusOr<std::vector<std::string>>(started.status());
+  absl::StatusOr<std::string> version =
+      bootstraps.ok() ? ReadVersion(dir) : absl::StatusOr<std::string>(bootstraps.status());
+  if (!version.ok()) {
+    (void)RunScript({"clean", dir});
+    return version.status();
+  }
+  return std::unique_ptr<KafkaBroker>(
+      new KafkaBroker(std::move(dir), *std::move(bootstraps), *std::move(version)));
 }
 
 KafkaBroker::~KafkaBroker() {
@@ -260,16 +307,35 @@ absl::StatusOr<std::map<int32_t, int64_t>> KafkaBroker::EndOffsets(const std::st
   return ParseEndOffsets(result->out, topic);
 }
 
+absl::Status KafkaBroker::SaslLogin(const std::string& mechanism, const SaslUser& user) {
+  if (sasl_bootstrap_.empty()) {
+    return absl::FailedPreconditionError("the broker was started without a SASL listener");
+  }
+  absl::StatusOr<ScriptResult> result =
+      RunScript({"sasl-login", sasl_bootstrap_, mechanism},
+                {"KAFKA_SASL_USERNAME=" + user.username, "KAFKA_SASL_PASSWORD=" + user.password});
+  if (!result.ok()) return result.status();
+  if (result->exit_code == 0) return absl::OkStatus();
+  return absl::UnauthenticatedError(absl::StrCat(mechanism, " login as ", user.username,
+                                                 " failed:\n", result->out, result->err));
+}
+
 absl::Status KafkaBroker::Stop() { return RunScriptOk({"stop", dir_}).status(); }
 
 absl::Status KafkaBroker::Restart() {
-  absl::StatusOr<ScriptResult> started = RunScriptOk({"start", dir_});
+  // The script keeps DIR's release anyway; naming it overrides a
+  // KAFKA_VERSION in the environment that differs.
+  absl::StatusOr<ScriptResult> started =
+      RunScriptOk({"start", dir_}, {"KAFKA_VERSION=" + version_});
   if (!started.ok()) return started.status();
-  absl::StatusOr<std::string> bootstrap = ParseBootstrap(*started);
-  if (!bootstrap.ok()) return bootstrap.status();
-  if (*bootstrap != bootstrap_) {
-    return absl::InternalError(absl::StrCat("broker restarted on ", *bootstrap,
-                                            ", not on ", bootstrap_));
+  absl::StatusOr<std::vector<std::string>> bootstraps =
+      ParseBootstraps(*started, sasl_bootstrap_.empty() ? 1 : 2);
+  if (!bootstraps.ok()) return bootstraps.status();
+  if ((*bootstraps)[0] != bootstrap_ ||
+      (!sasl_bootstrap_.empty() && (*bootstraps)[1] != sasl_bootstrap_)) {
+    return absl::InternalError(absl::StrCat("broker restarted on ",
+                                            absl::StrJoin(*bootstraps, " and "), ", not on ",
+                                            bootstrap_, " ", sasl_bootstrap_));
   }
   return absl::OkStatus();
 }
