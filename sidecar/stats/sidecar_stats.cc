@@ -13,45 +13,80 @@ int64_t Nanos(MonoTime t) {
 
 }  // namespace
 
+const std::vector<double>& SidecarStats::ProcessingSecondsBounds() {
+  // 1 ms to 1 min: a handler answering faster than 1 ms is in the first
+  // bucket, and one slower than the default 30 s ack timeout in the last.
+  static const std::vector<double> bounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                             0.5,   1,      2.5,   5,    10,    30,   60};
+  return bounds;
+}
+
 SidecarStats::SidecarStats(const Clock& clock)
-    : clock_(clock), started_(clock.Now()), last_activity_ns_(Nanos(started_)) {}
+    : clock_(clock),
+      started_(clock.Now()),
+      last_activity_ns_(Nanos(started_)),
+      processing_seconds_(ProcessingSecondsBounds()) {}
+
+void SidecarStats::InitTopics(const std::vector<std::string>& topics) {
+  MutexLock l(&mu_);
+  for (const std::string& t : topics) topics_.try_emplace(t);
+}
 
 void SidecarStats::MarkActivity(MonoTime now) {
   last_activity_ns_.store(Nanos(now), std::memory_order_relaxed);
 }
 
-void SidecarStats::RecordDelivered(uint64_t messages) {
+void SidecarStats::RecordDelivered(const TopicPartition& tp, uint64_t messages) {
   delivered_.fetch_add(messages, std::memory_order_relaxed);
   batches_delivered_.fetch_add(1, std::memory_order_relaxed);
   MarkActivity(clock_.Now());
+  MutexLock l(&mu_);
+  TopicCounters& t = topics_[tp.topic];
+  t.messages_delivered += messages;
+  ++t.batches_delivered;
 }
 
-void SidecarStats::RecordProcessed(uint64_t count, double latency_ms) {
+void SidecarStats::RecordProcessed(const TopicPartition& tp, uint64_t count, double latency_ms) {
   if (count == 0) return;
   processed_.fetch_add(count, std::memory_order_relaxed);
   processing_time_.Record(latency_ms, count);
+  processing_seconds_.Record(latency_ms / 1000.0, count);
   const MonoTime now = clock_.Now();
   MarkActivity(now);
   const int64_t sec = Nanos(now) / 1'000'000'000;
   MutexLock l(&mu_);
+  topics_[tp.topic].messages_processed += count;
   if (recent_.empty() || recent_.back().first != sec) recent_.emplace_back(sec, 0);
   recent_.back().second += count;
   while (recent_.front().first <= sec - kRecentWindowSeconds) recent_.pop_front();
 }
 
-void SidecarStats::RecordPartitionError(const TopicPartition& tp, uint64_t count) {
-  MutexLock l(&mu_);
-  partition_errors_[tp] += count;
-}
-
 void SidecarStats::RecordFailed(const TopicPartition& tp, uint64_t count) {
   failed_.fetch_add(count, std::memory_order_relaxed);
-  RecordPartitionError(tp, count);
+  MutexLock l(&mu_);
+  partition_errors_[tp] += count;
+  topics_[tp.topic].messages_failed += count;
 }
 
 void SidecarStats::RecordRetried(const TopicPartition& tp, uint64_t count) {
   retried_.fetch_add(count, std::memory_order_relaxed);
-  RecordPartitionError(tp, count);
+  MutexLock l(&mu_);
+  partition_errors_[tp] += count;
+  topics_[tp.topic].messages_retried += count;
+}
+
+void SidecarStats::RecordDeadLettered(const TopicPartition& tp, uint64_t count) {
+  dead_lettered_.fetch_add(count, std::memory_order_relaxed);
+  MutexLock l(&mu_);
+  topics_[tp.topic].messages_dead_lettered += count;
+}
+
+MetricsSnapshot SidecarStats::Snapshot() const {
+  MetricsSnapshot out;
+  out.processing_seconds = processing_seconds_.Snapshot();
+  MutexLock l(&mu_);
+  for (const auto& [topic, counters] : topics_) out.topics.emplace(topic, counters);
+  return out;
 }
 
 void SidecarStats::Fill(v1::GetStatsResponse* out) const {

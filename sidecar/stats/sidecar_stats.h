@@ -1,33 +1,45 @@
-// Process-wide counters behind GetStats (SPEC §2 definitions). Written by
-// dispatchers and reactors with relaxed atomics; read by GetStats.
+// Process-wide counters behind GetStats (SPEC §2 definitions), plus the
+// per-topic counters and the fixed-bucket histogram behind /metrics. Written
+// by dispatchers and reactors: relaxed atomics, and at most one short lock
+// per batch or settlement.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "sidecar/common/mutex.h"
 #include "kafka_sidecar/v1/sidecar.pb.h"
 #include "sidecar/common/clock.h"
 #include "sidecar/common/topic_partition.h"
+#include "sidecar/stats/fixed_histogram.h"
 #include "sidecar/stats/latency_histogram.h"
+#include "sidecar/stats/metrics_source.h"
 
 namespace kafka_sidecar {
 
-class SidecarStats {
+class SidecarStats final : public MetricsSource {
  public:
+  // Upper bounds of the processing-time histogram /metrics exports, seconds.
+  static const std::vector<double>& ProcessingSecondsBounds();
+
   explicit SidecarStats(const Clock& clock);
 
-  void RecordDelivered(uint64_t messages);
+  // Topics whose per-topic counters exist from the start at zero, so that a
+  // scrape sees a counter before its first increment (Prometheus' rate()
+  // cannot count the increment that creates a series).
+  void InitTopics(const std::vector<std::string>& topics);
+
+  // One batch of `messages` sent to a stream.
+  void RecordDelivered(const TopicPartition& tp, uint64_t messages);
   // `count` messages ACKed, `latency_ms` after their batch was sent.
-  void RecordProcessed(uint64_t count, double latency_ms);
+  void RecordProcessed(const TopicPartition& tp, uint64_t count, double latency_ms);
   void RecordFailed(const TopicPartition& tp, uint64_t count);
   void RecordRetried(const TopicPartition& tp, uint64_t count);
-  void RecordDeadLettered(uint64_t count) {
-    dead_lettered_.fetch_add(count, std::memory_order_relaxed);
-  }
+  void RecordDeadLettered(const TopicPartition& tp, uint64_t count);
   void RecordStale(uint64_t count) { stale_settlements_.fetch_add(count, std::memory_order_relaxed); }
   void RecordRebalance() { rebalances_.fetch_add(1, std::memory_order_relaxed); }
   // Messages handed to a stream and not settled yet.
@@ -38,9 +50,11 @@ class SidecarStats {
   // Fills the process-wide fields of a GetStats response.
   void Fill(v1::GetStatsResponse* out) const;
 
+  // MetricsSource.
+  MetricsSnapshot Snapshot() const override;
+
  private:
   void MarkActivity(MonoTime now);
-  void RecordPartitionError(const TopicPartition& tp, uint64_t count);
 
   const Clock& clock_;
   const MonoTime started_;
@@ -55,9 +69,12 @@ class SidecarStats {
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> last_activity_ns_;
   LatencyHistogram processing_time_;
+  FixedHistogram processing_seconds_;
 
   mutable Mutex mu_;
   absl::flat_hash_map<TopicPartition, uint64_t> partition_errors_ ABSL_GUARDED_BY(mu_);
+  // Bounded by the topics consumed.
+  absl::flat_hash_map<std::string, TopicCounters> topics_ ABSL_GUARDED_BY(mu_);
   // Processed counts per second over the last ten seconds, for the recent rate.
   std::deque<std::pair<int64_t, uint64_t>> recent_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,0 +1,171 @@
+#include "sidecar/metrics/sidecar_metrics.h"
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace kafka_sidecar {
+namespace {
+
+constexpr char kPrefix[] = "kafka_sidecar_";
+
+MetricFamily Family(const std::string& name, MetricType type, std::string help) {
+  MetricFamily f;
+  f.name = absl::StrCat(kPrefix, name);
+  f.type = type;
+  f.help = std::move(help);
+  return f;
+}
+
+MetricFamily Gauge(const std::string& name, std::string help, double value) {
+  MetricFamily f = Family(name, MetricType::kGauge, std::move(help));
+  f.samples.push_back(Sample{{}, value});
+  return f;
+}
+
+MetricFamily Counter(const std::string& name, std::string help, double value) {
+  MetricFamily f = Family(name, MetricType::kCounter, std::move(help));
+  f.samples.push_back(Sample{{}, value});
+  return f;
+}
+
+// One sample per topic; the process-wide value is their sum.
+MetricFamily TopicCounter(const std::string& name, std::string help,
+                          const MetricsSnapshot& counters,
+                          uint64_t TopicCounters::*field) {
+  MetricFamily f = Family(name, MetricType::kCounter, std::move(help));
+  for (const auto& [topic, c] : counters.topics) {
+    f.samples.push_back(Sample{{{"topic", topic}}, static_cast<double>(c.*field)});
+  }
+  return f;
+}
+
+Labels PartitionLabels(const v1::PartitionStats& p) {
+  return {{"topic", p.topic()}, {"partition", absl::StrCat(p.partition())}};
+}
+
+}  // namespace
+
+std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& stats,
+                                                   const HealthStatus& health,
+                                                   const MetricsSnapshot& counters) const {
+  std::vector<MetricFamily> out;
+
+  out.push_back(Gauge("up", "1 while the sidecar is live (what /healthz reports).",
+                      health.live ? 1 : 0));
+  out.push_back(Gauge("ready",
+                      "1 while the sidecar is ready: Kafka reachable and the group joined "
+                      "(what /readyz reports).",
+                      health.ready ? 1 : 0));
+  int stalled = 0;
+  for (const HealthCheck& c : health.checks) {
+    if (!c.ok && c.name.rfind("stalled:", 0) == 0) ++stalled;
+  }
+  out.push_back(Gauge("stalled_partitions",
+                      "Partitions with lag and nothing delivered for "
+                      "observability.stall_timeout_ms (not paused).",
+                      stalled));
+  {
+    MetricFamily info = Family("info", MetricType::kGauge,
+                               "Always 1; the labels name the version and the consumer group.");
+    info.samples.push_back(
+        Sample{{{"version", KAFKA_SIDECAR_VERSION}, {"group_id", stats.group_id()}}, 1});
+    out.push_back(std::move(info));
+  }
+  out.push_back(Gauge("uptime_seconds", "Seconds since the sidecar started.",
+                      stats.uptime_seconds()));
+
+  out.push_back(TopicCounter("messages_delivered_total",
+                             "Messages sent to handlers in batches, redeliveries included.",
+                             counters, &TopicCounters::messages_delivered));
+  out.push_back(TopicCounter("batches_delivered_total", "Batches sent to handlers.", counters,
+                             &TopicCounters::batches_delivered));
+  out.push_back(TopicCounter("messages_processed_total", "Messages settled with ACK.", counters,
+                             &TopicCounters::messages_processed));
+  out.push_back(TopicCounter("messages_failed_total",
+                             "Messages given up: rejected, or out of retries.", counters,
+                             &TopicCounters::messages_failed));
+  out.push_back(TopicCounter("messages_retried_total",
+                             "Message retries scheduled (RETRY settlements and ack timeouts).",
+                             counters, &TopicCounters::messages_retried));
+  out.push_back(TopicCounter("messages_dead_lettered_total",
+                             "Failed messages written to the dead-letter topic.", counters,
+                             &TopicCounters::messages_dead_lettered));
+  out.push_back(Counter("stale_settlements_total",
+                        "Settlements ignored: unknown batch, offset not in it, already settled "
+                        "or no outcome.",
+                        static_cast<double>(stats.stale_settlements())));
+  out.push_back(Counter("rebalances_total", "Consumer group rebalances (assign and revoke).",
+                        static_cast<double>(stats.rebalances())));
+
+  {
+    MetricFamily h = Family("processing_time_seconds", MetricType::kHistogram,
+                            "Time from a batch being sent to a message's ACK, per ACKed message.");
+    HistogramSample s;
+    s.upper_bounds = counters.processing_seconds.upper_bounds;
+    s.counts = counters.processing_seconds.counts;
+    s.sum = counters.processing_seconds.sum;
+    h.histograms.push_back(std::move(s));
+    out.push_back(std::move(h));
+  }
+
+  out.push_back(Gauge("messages_in_flight", "Messages sent to handlers and not settled yet.",
+                      static_cast<double>(stats.messages_in_flight())));
+  out.push_back(Gauge("connected_streams", "Handler streams connected now.",
+                      static_cast<double>(stats.streams_size())));
+  out.push_back(Gauge("assigned_partitions", "Partitions assigned to this sidecar now.",
+                      static_cast<double>(stats.partitions_size())));
+  int paused = 0;
+  for (const v1::PartitionStats& p : stats.partitions()) paused += p.paused() ? 1 : 0;
+  out.push_back(Gauge("paused_partitions",
+                      "Assigned partitions paused by request or by the error threshold.",
+                      paused));
+
+  if (static_cast<size_t>(stats.partitions_size()) > max_partition_series_) {
+    if (!cap_logged_.exchange(true)) {
+      spdlog::warn("metrics: {} partitions assigned, more than {}: per-partition metrics are "
+                   "left out, totals only",
+                   stats.partitions_size(), max_partition_series_);
+    }
+    return out;
+  }
+  MetricFamily lag = Family("partition_lag", MetricType::kGauge,
+                            "Messages between the group's committed offset and the log end; "
+                            "present once the broker has reported the partition's high "
+                            "watermark.");
+  MetricFamily high = Family("partition_high_watermark", MetricType::kGauge,
+                             "The partition's log end offset as the broker last reported it; "
+                             "present once reported.");
+  MetricFamily committed = Family("partition_committed_offset", MetricType::kGauge,
+                                  "The group's committed offset (next offset to read); present "
+                                  "once there is one.");
+  MetricFamily in_flight = Family("partition_in_flight", MetricType::kGauge,
+                                  "The partition's messages sent to a handler and not settled.");
+  MetricFamily part_paused = Family("partition_paused", MetricType::kGauge,
+                                    "1 while the partition is paused by request or by the error "
+                                    "threshold.");
+  for (const v1::PartitionStats& p : stats.partitions()) {
+    const Labels labels = PartitionLabels(p);
+    // GetStats has no "unknown" for these (proto3 scalars): a high
+    // watermark of 0 is either not reported yet or an empty partition, and
+    // neither has a lag worth a series.
+    if (p.high_watermark() > 0) {
+      high.samples.push_back(Sample{labels, static_cast<double>(p.high_watermark())});
+      lag.samples.push_back(Sample{labels, static_cast<double>(p.lag())});
+    }
+    if (p.committed_offset() >= 0) {
+      committed.samples.push_back(Sample{labels, static_cast<double>(p.committed_offset())});
+    }
+    in_flight.samples.push_back(Sample{labels, static_cast<double>(p.in_flight())});
+    part_paused.samples.push_back(Sample{labels, p.paused() ? 1.0 : 0.0});
+  }
+  out.push_back(std::move(lag));
+  out.push_back(std::move(high));
+  out.push_back(std::move(committed));
+  out.push_back(std::move(in_flight));
+  out.push_back(std::move(part_paused));
+  return out;
+}
+
+}  // namespace kafka_sidecar
