@@ -38,6 +38,9 @@ void DispatcherImpl::Post(DispatcherCommand command) {
 }
 
 void DispatcherImpl::Start() {
+  progress_ns_.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch()).count(),
+      std::memory_order_relaxed);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -48,7 +51,9 @@ void DispatcherImpl::Stop() {
 }
 
 void DispatcherImpl::Run() {
-  while (!stop_.load(std::memory_order_relaxed)) RunOnce(kIdleWait);
+  while (!stop_.load(std::memory_order_relaxed)) {
+    if (!RunOnceGuarded(kIdleWait)) return;  // the health monitor restarts it
+  }
   // Give back stream windows for whatever is still in flight.
   for (auto& [tp, p] : partitions_) {
     uint64_t dropped = 0;
@@ -57,7 +62,109 @@ void DispatcherImpl::Run() {
   }
 }
 
+bool DispatcherImpl::RunOnceGuarded(Millis max_wait) {
+  // Nothing on the data path throws by design; what still can (allocation
+  // failure, a broken invariant in a library) must not end the process or
+  // leave this dispatcher's partitions unserved without a word.
+  std::string what;
+  try {
+    RunOnce(max_wait);
+    return true;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  spdlog::critical("dispatcher {}: loop failed: {}; its {} partitions wait for a restart",
+                   options_.index, what, partitions_.size());
+  MutexLock l(&failure_mu_);
+  failure_ = what;
+  return false;
+}
+
+MonoTime DispatcherImpl::last_progress() const {
+  return MonoTime(std::chrono::nanoseconds(progress_ns_.load(std::memory_order_relaxed)));
+}
+
+std::optional<std::string> DispatcherImpl::failure() const {
+  MutexLock l(&failure_mu_);
+  return failure_;
+}
+
+absl::Status DispatcherImpl::Restart() {
+  if (!failure()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("dispatcher ", options_.index, " has not failed"));
+  }
+  if (thread_.joinable()) thread_.join();
+  Recover();
+  Start();
+  return absl::OkStatus();
+}
+
+void DispatcherImpl::Recover() {
+  // Commands not applied yet survive; the one that was being applied when
+  // the loop failed is dropped, or it would fail the loop again.
+  if (next_command_ < commands_.size()) {
+    std::vector<DispatcherCommand> rest(std::make_move_iterator(commands_.begin() + next_command_ + 1),
+                                        std::make_move_iterator(commands_.end()));
+    MutexLock l(&mu_);
+    rest.insert(rest.end(), std::make_move_iterator(inbox_.begin()),
+                std::make_move_iterator(inbox_.end()));
+    inbox_.swap(rest);
+  }
+  commands_.clear();
+  next_command_ = 0;
+  fetched_.clear();
+  batch_owner_.clear();
+  dead_letter_retries_.clear();
+  next_timer_ = MonoTime::max();
+  last_found_ = nullptr;
+  uint64_t lost_in_flight = 0;
+  for (auto it = partitions_.begin(); it != partitions_.end();) {
+    PartitionState& old = *it->second;
+    if (old.revoking) {
+      // Its revoke is answered now, with what is safe to commit.
+      FinishRevoke(old);
+      partitions_.erase(it++);
+      continue;
+    }
+    uint64_t dropped = 0;
+    old.DropInFlight(&dropped);
+    lost_in_flight += dropped;
+    // A fresh life (new epoch: dead-letter results of the old one are
+    // ignored), keeping what is not delivery state.
+    auto fresh = std::make_unique<PartitionState>(old.tp(), next_epoch_++, options_.throttle);
+    fresh->stream = old.rebinding ? old.next_stream : old.stream;
+    fresh->manual_pause = old.manual_pause;
+    fresh->stored_offset = old.stored_offset;
+    // Everything from the first unsettled offset is fetched again; a
+    // partition that never received anything still fetches from where it was.
+    const std::optional<int64_t> from = old.Watermark();
+    if (from || old.fetch_paused) {
+      if (absl::Status s = control_->Resume(old.tp(), from); !s.ok()) {
+        spdlog::error("partition {}: restart: {}", old.tp().ToString(), s.ToString());
+      }
+    }
+    it->second = std::move(fresh);
+    ++it;
+  }
+  stats_->AddInFlight(-static_cast<int64_t>(lost_in_flight));
+  PartitionsChanged();
+  {
+    MutexLock l(&failure_mu_);
+    failure_.reset();
+  }
+  spdlog::warn("dispatcher {}: restarted; {} partitions refetch from their first unsettled "
+               "offset, {} in-flight messages will be delivered again",
+               options_.index, partitions_.size(), lost_in_flight);
+}
+
 void DispatcherImpl::RunOnce(Millis max_wait) {
+  progress_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         clock_.Now().time_since_epoch())
+                         .count(),
+                     std::memory_order_relaxed);
   ProcessCommands();
   fetched_.clear();
   queue_->Consume(NextWait(clock_.Now(), max_wait), options_.consume_batch, &fetched_);
@@ -103,8 +210,11 @@ void DispatcherImpl::ProcessCommands() {
     if (inbox_.empty()) return;
     commands_.swap(inbox_);
   }
-  for (auto& c : commands_) std::visit([this](auto& cmd) { Apply(cmd); }, c);
+  for (next_command_ = 0; next_command_ < commands_.size(); ++next_command_) {
+    std::visit([this](auto& cmd) { Apply(cmd); }, commands_[next_command_]);
+  }
   commands_.clear();
+  next_command_ = 0;
 }
 
 void DispatcherImpl::Apply(cmd::Assign& c) {
@@ -194,7 +304,7 @@ void DispatcherImpl::ApplySettlement(const std::string& stream_id, const v1::Set
     e.release.stream->processed.fetch_add(e.acked, std::memory_order_relaxed);
     e.release.stream->failed.fetch_add(e.rejected.size(), std::memory_order_relaxed);
   }
-  if (e.acked > 0) stats_->RecordProcessed(e.acked, e.latency_ms);
+  if (e.acked > 0) stats_->RecordProcessed(p.tp(), e.acked, e.latency_ms);
   if (e.batch_done) batch_owner_.erase(owner);
   if (!e.rejected.empty()) {
     spdlog::debug("partition {}: {} messages rejected by the handler ({})", p.tp().ToString(),
@@ -293,7 +403,7 @@ void DispatcherImpl::Apply(cmd::DeadLettered& c) {
   if (p == nullptr || p->epoch() != c.epoch || p->dead_letter(c.offset) == nullptr) return;
   if (c.status.ok()) {
     p->FinishDeadLetter(c.offset);
-    stats_->RecordDeadLettered(1);
+    stats_->RecordDeadLettered(p->tp(), 1);
     spdlog::debug("partition {}: offset {} dead-lettered", c.tp.ToString(), c.offset);
     return;
   }
@@ -493,7 +603,7 @@ bool DispatcherImpl::SendBatch(PartitionState& p, InFlightBatch& batch, MonoTime
   }
   batch_owner_[id] = &p;
   ScheduleTimer(now + options_.ack_timeout);
-  stats_->RecordDelivered(n);
+  stats_->RecordDelivered(p.tp(), n);
   stats_->AddInFlight(static_cast<int64_t>(n));
   stream.delivered.fetch_add(n, std::memory_order_relaxed);
   return true;

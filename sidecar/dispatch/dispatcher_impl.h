@@ -62,9 +62,17 @@ class DispatcherImpl final : public Dispatcher {
   void Stop() override;
   size_t partition_count() const override { return partition_count_.load(); }
   std::vector<v1::PartitionStats> PartitionStatsSnapshot() const override;
+  MonoTime last_progress() const override;
+  std::optional<std::string> failure() const override;
+  absl::Status Restart() override;
 
   // One loop iteration, for tests that drive the dispatcher without a thread.
   void RunOnce(Millis max_wait);
+  // RunOnce, with an escaping exception recorded as the loop's failure;
+  // false when it failed.
+  bool RunOnceGuarded(Millis max_wait);
+  // The state reset of Restart, without the thread, for tests.
+  void Recover();
 
  private:
   void Run();
@@ -124,6 +132,9 @@ class DispatcherImpl final : public Dispatcher {
 
   std::atomic<bool> stop_{false};
   std::atomic<size_t> partition_count_{0};
+  std::atomic<int64_t> progress_ns_{0};
+  mutable Mutex failure_mu_;
+  std::optional<std::string> failure_ ABSL_GUARDED_BY(failure_mu_);
   std::thread thread_;
 
   // Dispatcher-thread state.
@@ -145,6 +156,7 @@ class DispatcherImpl final : public Dispatcher {
   bool draining_ = false;
   std::vector<FetchedRecord> fetched_;
   std::vector<DispatcherCommand> commands_;
+  size_t next_command_ = 0;  // into commands_: the next to apply
 };
 
 }  // namespace kafka_sidecar

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -63,10 +64,6 @@ bool IsTransientCommitError(rd_kafka_resp_err_t err) {
   }
 }
 
-void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
-  spdlog::warn("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
-}
-
 }  // namespace
 
 class KafkaConsumerImpl::Queue final : public DispatchQueue {
@@ -121,6 +118,10 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
   // Bounds prefetch per partition; dispatchers bound what waits beyond it.
   set("queued.max.messages.kbytes", "16384", "kafka.properties.queued.max.messages.kbytes");
   set("enable.partition.eof", "false", "kafka.properties.enable.partition.eof");
+  // Watermarks, committed offsets, broker and group state for stats and
+  // health come from librdkafka's statistics.
+  set("statistics.interval.ms", std::to_string(config.observability.health_check_interval_ms),
+      "observability.health_check_interval_ms");
   // Properties the sidecar sets itself were refused by ValidateConfig.
   for (const auto& [key, value] : k.properties) set(key, value, absl::StrCat("kafka.properties.", key));
   set("bootstrap.servers", k.bootstrap_servers, "kafka.bootstrap_servers");
@@ -141,9 +142,10 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
   }
   rd_kafka_conf_set_opaque(conf, self.get());
   rd_kafka_conf_set_log_cb(conf, &LogToSpdlog);
-  rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
+  rd_kafka_conf_set_error_cb(conf, &KafkaConsumerImpl::ErrorCallback);
   rd_kafka_conf_set_rebalance_cb(conf, &KafkaConsumerImpl::RebalanceCallback);
   rd_kafka_conf_set_offset_commit_cb(conf, &KafkaConsumerImpl::CommitCallback);
+  rd_kafka_conf_set_stats_cb(conf, &KafkaConsumerImpl::StatsCallback);
 
   self->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
   if (self->rk_ == nullptr) {
@@ -251,6 +253,53 @@ rd_kafka_resp_err_t KafkaConsumerImpl::CommitWithRetry(
   }
 }
 
+int KafkaConsumerImpl::StatsCallback(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  auto* self = static_cast<KafkaConsumerImpl*>(opaque);
+  absl::StatusOr<RdKafkaStatistics> parsed =
+      ParseRdKafkaStatistics(std::string_view(json, json_len));
+  if (!parsed.ok()) {
+    spdlog::warn("kafka: {}", std::string(parsed.status().message()));
+    return 0;
+  }
+  MutexLock l(&self->view_mu_);
+  if (parsed->brokers_up > 0) self->last_broker_up_ = std::chrono::steady_clock::now();
+  self->statistics_ = std::move(*parsed);
+  self->have_statistics_ = true;
+  return 0;  // librdkafka frees the JSON
+}
+
+std::optional<PartitionOffsets> KafkaConsumerImpl::Offsets(const TopicPartition& tp) const {
+  MutexLock l(&view_mu_);
+  auto it = statistics_.partitions.find(tp);
+  if (it == statistics_.partitions.end()) return std::nullopt;
+  return it->second;
+}
+
+BrokerConnectivity KafkaConsumerImpl::Connectivity() const {
+  MutexLock l(&view_mu_);
+  BrokerConnectivity c;
+  c.any_broker_up = have_statistics_ && statistics_.brokers_up > 0;
+  c.last_up = last_broker_up_;
+  c.group_joined = have_statistics_ && statistics_.group_state == "up" &&
+                   statistics_.join_state == "steady";
+  c.last_error = last_auth_error();
+  return c;
+}
+
+void KafkaConsumerImpl::ErrorCallback(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+      code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) {
+    // Wrong credentials fail every attempt; say so once, clearly.
+    auto* self = static_cast<KafkaConsumerImpl*>(opaque);
+    if (std::optional<std::string> line = self->auth_failures_.OnFailure(reason)) {
+      spdlog::error("{}", *line);
+    }
+    return;
+  }
+  spdlog::warn("kafka: {}: {}", rd_kafka_err2name(code), reason);
+}
+
 void KafkaConsumerImpl::CommitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
                                        rd_kafka_topic_partition_list_t* offsets, void* opaque) {
   static_cast<KafkaConsumerImpl*>(opaque)->commit_outstanding_.store(false);
@@ -308,6 +357,7 @@ void KafkaConsumerImpl::OnAssign(rd_kafka_topic_partition_list_t* parts) {
     spdlog::error("kafka: assign failed: {}", rd_kafka_err2str(e));
   }
   stats_->RecordRebalance();
+  if (std::optional<std::string> line = auth_failures_.OnSuccess()) spdlog::info("{}", *line);
   spdlog::info("kafka: assigned {} partitions: {}", tps.size(), Describe(tps));
 }
 

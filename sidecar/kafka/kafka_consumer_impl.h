@@ -17,12 +17,16 @@
 #include "absl/status/statusor.h"
 #include "sidecar/common/clock.h"
 #include "sidecar/config/config.h"
+#include "sidecar/common/mutex.h"
+#include "sidecar/kafka/auth_failure_log.h"
 #include "sidecar/kafka/kafka_consumer.h"
+#include "sidecar/kafka/kafka_partition_view.h"
+#include "sidecar/kafka/rdkafka_statistics.h"
 #include "sidecar/stats/sidecar_stats.h"
 
 namespace kafka_sidecar {
 
-class KafkaConsumerImpl final : public KafkaConsumer {
+class KafkaConsumerImpl final : public KafkaConsumer, public KafkaPartitionView {
  public:
   // Builds the client; errors name the offending setting.
   static absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> Create(const Config& config,
@@ -39,6 +43,17 @@ class KafkaConsumerImpl final : public KafkaConsumer {
   absl::Status Pause(const TopicPartition& tp) override;
   absl::Status Resume(const TopicPartition& tp, std::optional<int64_t> from) override;
 
+  // KafkaPartitionView, from librdkafka's statistics (every
+  // observability.health_check_interval_ms).
+  std::optional<PartitionOffsets> Offsets(const TopicPartition& tp) const override;
+  BrokerConnectivity Connectivity() const override;
+
+  // The authentication failure librdkafka reported last, without broker and
+  // timing ("SASL authentication error: ..."); empty when none has been
+  // reported since the group last assigned partitions. librdkafka keeps
+  // retrying, so this is a reason not to be ready, not to exit. Any thread.
+  std::string last_auth_error() const { return auth_failures_.last_error(); }
+
  private:
   class Queue;
 
@@ -46,6 +61,8 @@ class KafkaConsumerImpl final : public KafkaConsumer {
 
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* parts, void* opaque);
+  static int StatsCallback(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
+  static void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void CommitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t* offsets, void* opaque);
   void OnAssign(rd_kafka_topic_partition_list_t* parts);
@@ -79,6 +96,16 @@ class KafkaConsumerImpl final : public KafkaConsumer {
   // Partition queues forwarded to dispatchers; touched in rebalance
   // callbacks, which run on the control thread (or in Close after it stopped).
   std::map<TopicPartition, rd_kafka_queue_t*> forwarded_;
+
+  // The last statistics, written by the control thread (the statistics
+  // callback is served by its poll) and read by stats and health.
+  mutable Mutex view_mu_;
+  RdKafkaStatistics statistics_ ABSL_GUARDED_BY(view_mu_);
+  bool have_statistics_ ABSL_GUARDED_BY(view_mu_) = false;
+  std::optional<MonoTime> last_broker_up_ ABSL_GUARDED_BY(view_mu_);
+
+  RealClock clock_;
+  AuthFailureLog auth_failures_{clock_};
 };
 
 }  // namespace kafka_sidecar

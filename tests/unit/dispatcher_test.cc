@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <stdexcept>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -41,6 +42,7 @@ using ::testing::Eq;
 using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::InSequence;
+using ::testing::Optional;
 using ::testing::IsEmpty;
 using ::testing::Return;
 using ::testing::SaveArg;
@@ -70,6 +72,10 @@ class FakeQueue : public DispatchQueue {
   void Consume(std::chrono::milliseconds timeout, size_t max,
                std::vector<FetchedRecord>* out) override {
     timeouts.push_back(timeout);
+    if (throw_next) {
+      throw_next = false;
+      throw std::runtime_error("boom");
+    }
     while (max-- > 0 && !records.empty()) {
       out->push_back(std::move(records.front()));
       records.pop_front();
@@ -80,6 +86,7 @@ class FakeQueue : public DispatchQueue {
   std::deque<FetchedRecord> records;
   std::vector<std::chrono::milliseconds> timeouts;
   int wakes = 0;
+  bool throw_next = false;
 };
 
 class MockPartitionControl : public PartitionControl {
@@ -1830,6 +1837,81 @@ TEST_F(DispatcherPauseTest, ResumeKeepsFetchPausedWhileTooMuchIsWaiting) {
   std::vector<v1::Batch> b = h->TakeBatches();
   ASSERT_EQ(b.size(), 1u);
   EXPECT_THAT(Offsets(b[0]), ElementsAre(0, 1, 2, 3, 4, 5));
+}
+
+class DispatcherSupervisionTest : public DispatcherTest {};
+
+TEST_F(DispatcherSupervisionTest, FailedLoopIsRecordedNotRethrown) {
+  Make(Options(3, Millis(5), 1));
+  EXPECT_EQ(dispatcher_->failure(), std::nullopt);
+  queue_.throw_next = true;
+  EXPECT_FALSE(dispatcher_->RunOnceGuarded(Millis(0)));
+  EXPECT_THAT(dispatcher_->failure(), Optional(HasSubstr("boom")));
+  EXPECT_TRUE(dispatcher_->RunOnceGuarded(Millis(0)));
+}
+
+TEST_F(DispatcherSupervisionTest, RestartOfAHealthyDispatcherIsRefused) {
+  Make(Options(3, Millis(5), 1));
+  EXPECT_EQ(dispatcher_->Restart().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(DispatcherSupervisionTest, ProgressIsTheStartOfTheLastIteration) {
+  Make(Options(3, Millis(5), 1));
+  Run();
+  const MonoTime first = dispatcher_->last_progress();
+  EXPECT_EQ(first, clock_.Now());
+  clock_.Advance(Millis(250));
+  Run();
+  EXPECT_EQ(dispatcher_->last_progress() - first, Millis(250));
+}
+
+TEST_F(DispatcherSupervisionTest, RecoveryRefetchesFromTheFirstUnsettledOffset) {
+  Make(Options(3, Millis(5), 2));
+  auto h = StartWith(0, 6);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 3));
+  Settle({Ack(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  EXPECT_EQ(stats_.in_flight(), 3);
+
+  queue_.throw_next = true;
+  ASSERT_FALSE(dispatcher_->RunOnceGuarded(Millis(0)));
+  // 3..5 were in flight: fetched again from 3, nothing skipped.
+  EXPECT_CALL(control_, Resume(Eq(tp_), Optional(3))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Recover();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  EXPECT_EQ(dispatcher_->failure(), std::nullopt);
+  EXPECT_EQ(stats_.in_flight(), 0);
+  EXPECT_EQ(h->session->in_flight_messages(), 0u) << "the stream's window was not given back";
+
+  // The old batch's settlement is stale now.
+  Settle({Ack(b[1].batch_id())});
+  EXPECT_EQ(Stale(), 1u);
+
+  Feed(3, 6);
+  Run();
+  std::vector<v1::Batch> again = h->TakeBatches();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_THAT(Offsets(again[0]), ElementsAre(3, 4, 5));
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 6));
+  Settle({Ack(again[0].batch_id())});
+}
+
+TEST_F(DispatcherSupervisionTest, CommandsQueuedBehindTheFailureSurvive) {
+  Make(Options(3, Millis(5), 1));
+  auto h = Connect("s1");
+  queue_.throw_next = true;
+  dispatcher_->Post(cmd::Assign{tp_});
+  ASSERT_FALSE(dispatcher_->RunOnceGuarded(Millis(0)));  // commands applied, then Consume threw
+  dispatcher_->Post(cmd::Bind{tp_, h->session});
+  dispatcher_->Recover();
+  Feed(0, 2);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 0));
+  Run();
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(0, 1));
 }
 
 }  // namespace

@@ -1,0 +1,85 @@
+// Watches the sidecar and concludes, every health_check_interval_ms, whether
+// it is live and ready (HealthStatus): Kafka reachable, consumer group
+// joined, every dispatcher loop turning, no partition stalled. Restarts a
+// dispatcher whose loop failed. Logs each change once.
+//
+// A hung dispatcher (its loop stuck inside a call) cannot be taken over
+// safely in-process: it still owns its partitions' state. It turns liveness
+// false instead, so the orchestrator restarts the container, and Kafka
+// redelivers from the last commit.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sidecar/common/clock.h"
+#include "sidecar/common/mutex.h"
+#include "sidecar/common/topic_partition.h"
+#include "sidecar/dispatch/dispatcher.h"
+#include "sidecar/health/health_status.h"
+#include "sidecar/kafka/kafka_partition_view.h"
+#include "sidecar/stats/stats_source.h"
+
+namespace kafka_sidecar {
+
+struct HealthMonitorOptions {
+  // A partition with lag and no delivery for this long is stalled; a
+  // dispatcher without progress for this long is hung; Kafka unreachable for
+  // this long fails liveness.
+  Millis stall_timeout{60000};
+  std::string group_id;
+};
+
+class HealthMonitor final : public HealthSource {
+ public:
+  // Called on the checking thread whenever live or ready changes (and after
+  // the first check).
+  using OnChange = std::function<void(const HealthStatus&)>;
+
+  HealthMonitor(HealthMonitorOptions options, const Clock& clock, const KafkaPartitionView* kafka,
+                const StatsSource* stats, std::vector<Dispatcher*> dispatchers, OnChange on_change);
+
+  HealthStatus Current() const override;
+
+  // One check; the app calls it periodically, tests call it directly.
+  HealthStatus Check();
+
+  uint64_t dispatcher_restarts() const;
+
+  // Shutdown has begun: not ready from now on (checks are no longer run).
+  void MarkDraining();
+
+ private:
+  struct Progress {
+    uint64_t delivered = 0;
+    MonoTime since;
+  };
+
+  HealthCheck CheckKafka(MonoTime now, const BrokerConnectivity& c, bool* live);
+  HealthCheck CheckGroup(const BrokerConnectivity& c);
+  HealthCheck CheckDispatcher(MonoTime now, Dispatcher& d, bool* live, bool* ready);
+  void CheckStalls(MonoTime now, const v1::GetStatsResponse& stats, std::vector<HealthCheck>* out);
+
+  const HealthMonitorOptions options_;
+  const Clock& clock_;
+  const KafkaPartitionView* const kafka_;
+  const StatsSource* const stats_;
+  const std::vector<Dispatcher*> dispatchers_;
+  const OnChange on_change_;
+  const MonoTime started_;
+
+  // Checking thread only.
+  std::map<TopicPartition, Progress> progress_;
+  std::set<TopicPartition> stalled_;
+  std::set<std::string> failing_;  // names of checks not ok at the last check
+  bool first_ = true;
+
+  mutable Mutex mu_;
+  HealthStatus current_ ABSL_GUARDED_BY(mu_);
+  uint64_t restarts_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace kafka_sidecar
