@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Installs the build and test dependencies from Debian's packages. Idempotent:
-# packages already present are skipped by apt itself.
+# Installs the build and test dependencies from Debian's packages, plus
+# grpcurl (Go module proxy) into .tools/bin and prometheus_client (PyPI) into
+# .venv. Idempotent: packages already present are skipped, and grpcurl and
+# prometheus_client are reinstalled only when the version differs.
 set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache clang libclang-rt-14-dev
   librdkafka-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libabsl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libabsl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
-  kcat curl procps util-linux python3
+  kcat curl procps util-linux python3 python3-venv openssl
 )
 
 missing=()
@@ -20,12 +24,46 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all packages present"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "install-deps: installed ${missing[*]}"
 fi
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-echo "install-deps: installed ${missing[*]}"
+# grpcurl, for the reflection tests and for operators poking at a sidecar.
+# Debian has no package for it, so it is built from the Go module proxy at a
+# pinned version into the repository's (git-ignored) .tools/bin.
+GRPCURL_VERSION=v1.9.3
+GRPCURL="$REPO_ROOT/.tools/bin/grpcurl"
+case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) PATH="$PATH:/usr/local/go/bin" ;; esac
+installed_grpcurl=""
+if [ -x "$GRPCURL" ] && command -v go >/dev/null; then
+  installed_grpcurl="$(go version -m "$GRPCURL" 2>/dev/null | awk '$1 == "mod" { print $3 }')"
+fi
+if [ "$installed_grpcurl" = "$GRPCURL_VERSION" ]; then
+  echo "install-deps: grpcurl $GRPCURL_VERSION present"
+else
+  command -v go >/dev/null || { echo "install-deps: go not found (needed to build grpcurl)" >&2; exit 1; }
+  mkdir -p "$REPO_ROOT/.tools/bin"
+  GOBIN="$REPO_ROOT/.tools/bin" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+  echo "install-deps: installed grpcurl $GRPCURL_VERSION into .tools/bin"
+fi
+
+# prometheus_client in a git-ignored venv (.venv): the e2e metrics test
+# checks /metrics with Prometheus' own Python parser
+# (tests/support/parse_metrics.py). Pinned; reinstalled only when the
+# installed version differs.
+PROMETHEUS_CLIENT_VERSION=0.26.0
+VENV="$REPO_ROOT/.venv"
+if "$VENV/bin/python3" -c "import sys, importlib.metadata as m, prometheus_client.parser; \
+sys.exit(m.version('prometheus_client') != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
+  echo "install-deps: prometheus_client $PROMETHEUS_CLIENT_VERSION present in .venv"
+else
+  [ -x "$VENV/bin/python3" ] || /usr/bin/python3 -m venv "$VENV"
+  "$VENV/bin/python3" -m pip install --quiet --disable-pip-version-check \
+    "prometheus_client==$PROMETHEUS_CLIENT_VERSION"
+  echo "install-deps: installed prometheus_client $PROMETHEUS_CLIENT_VERSION into .venv"
+fi

@@ -3,12 +3,10 @@
 #include <chrono>
 #include <thread>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sidecar/config/config_loader.h"
+#include "sidecar/stats/stats_reporter.h"
 #include "spdlog/spdlog.h"
 
 namespace kafka_sidecar {
@@ -39,7 +37,14 @@ DispatcherOptions MakeDispatcherOptions(const Config& c, int index) {
 
 }  // namespace
 
-SidecarApp::SidecarApp(const Config& config) : config_(config), stats_(clock_) {}
+SidecarApp::SidecarApp(const Config& config) : config_(config), stats_(clock_) {
+  // A regex subscription ("^...") names no topic to start a counter for.
+  std::vector<std::string> topics;
+  for (const std::string& t : config_.kafka.topics) {
+    if (!absl::StartsWith(t, "^")) topics.push_back(t);
+  }
+  stats_.InitTopics(topics);
+}
 
 absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& config) {
   if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
@@ -64,16 +69,33 @@ absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& con
         app->randoms_.back().get()));
     raw.push_back(app->dispatchers_.back().get());
   }
+  const std::vector<Dispatcher*> raw_dispatchers = raw;
   app->coordinator_ = std::make_unique<Coordinator>(std::move(raw), &app->stats_);
   app->stats_collector_ = std::make_unique<StatsCollector>(
-      app->config_.kafka.group_id, &app->stats_, app->coordinator_.get(), nullptr, app->clock_);
+      app->config_.kafka.group_id, &app->stats_, app->coordinator_.get(), app->consumer_.get(),
+      app->clock_);
   app->service_ = std::make_unique<SidecarService>(app->config_, app->coordinator_.get(),
                                                    app->stats_collector_.get(), app->clock_);
+  HealthMonitorOptions health;
+  health.stall_timeout = Millis(config.observability.stall_timeout_ms);
+  health.group_id = config.kafka.group_id;
+  SidecarApp* self = app.get();
+  app->health_monitor_ = std::make_unique<HealthMonitor>(
+      health, app->clock_, app->consumer_.get(), app->stats_collector_.get(),
+      std::vector<Dispatcher*>(raw_dispatchers),
+      // grpc.health.v1 answers like /readyz: SERVING once Kafka is reachable
+      // and the group joined.
+      [self](const HealthStatus& status) { self->SetGrpcServing(status.ready); });
+  app->health_ = app->health_monitor_.get();
   return app;
 }
 
 SidecarApp::~SidecarApp() {
   if (started_ && !shut_down_) Shutdown().IgnoreError();
+  health_checks_.Stop();
+  stats_lines_.Stop();
+  // Its handlers read the consumer and dispatchers, which go next.
+  if (admin_ != nullptr) admin_->Stop();
   // Dead-letter results are posted to dispatchers, so the producer goes
   // first; dispatchers hold librdkafka messages, so they go before the
   // consumer.
@@ -83,28 +105,30 @@ SidecarApp::~SidecarApp() {
 }
 
 absl::Status SidecarApp::Start() {
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  const std::string& listen = config_.server.grpc_listen;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(service_.get());
-  builder.SetMaxReceiveMessageSize(64 << 20);
-  builder.SetMaxSendMessageSize(-1);
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("server.grpc_listen: cannot listen on ", listen));
-  }
-  if (absl::StartsWith(listen, "unix:")) {
-    grpc_address_ = listen;
-  } else {
-    grpc_address_ = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  absl::StatusOr<std::unique_ptr<GrpcListener>> listener =
+      GrpcListener::Start(config_.server, {service_.get()});
+  if (!listener.ok()) return listener.status();
+  listener_ = std::move(*listener);
+  grpc_address_ = listener_->address();
+  if (!config_.server.http_listen.empty()) {
+    const HealthSource& health = health_ != nullptr ? *health_ : static_health_;
+    auto admin =
+        AdminServer::Start(config_.server.http_listen, *stats_collector_, health, stats_);
+    if (!admin.ok()) return admin.status();
+    admin_ = std::move(*admin);
+    spdlog::info("admin HTTP on {}", admin_->address());
   }
   for (auto& d : dispatchers_) d->Start();
   started_ = true;
   if (absl::Status s = consumer_->Start(coordinator_.get()); !s.ok()) return s;
+  // Until the first check has seen Kafka, handlers' probes wait.
+  SetGrpcServing(false);
+  health_checks_.Start(Millis(config_.observability.health_check_interval_ms),
+                       [this] { health_monitor_->Check(); });
+  if (config_.observability.stats_interval_ms > 0) {
+    stats_lines_.Start(Millis(config_.observability.stats_interval_ms),
+                       [this] { spdlog::info("{}", FormatStatsLine(stats_collector_->Collect())); });
+  }
   spdlog::info("kafka-sidecar {} serving gRPC on {}, {} dispatchers", KAFKA_SIDECAR_VERSION,
                grpc_address_, dispatchers_.size());
   return absl::OkStatus();
@@ -113,6 +137,13 @@ absl::Status SidecarApp::Start() {
 absl::Status SidecarApp::Shutdown() {
   if (shut_down_) return absl::OkStatus();
   shut_down_ = true;
+  // No dispatcher restarts while shutting down; the probes keep answering
+  // what they last concluded.
+  health_checks_.Stop();
+  stats_lines_.Stop();
+  health_monitor_->MarkDraining();
+  // Probes and balancers stop sending new handlers to a draining sidecar.
+  if (listener_ != nullptr) listener_->SetServing(false);
   const auto drain = std::chrono::milliseconds(config_.processing.drain_timeout_ms);
   spdlog::info("shutdown: draining, up to {} ms for {} in-flight messages", drain.count(),
                stats_.in_flight());
@@ -138,9 +169,10 @@ absl::Status SidecarApp::Shutdown() {
   }
   absl::Status closed = consumer_->Close();
   if (!closed.ok()) spdlog::error("shutdown: {}", closed.ToString());
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  server_->Wait();
+  listener_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   for (auto& d : dispatchers_) d->Stop();
+  // Last, so /metrics and the probes answer all through the drain.
+  if (admin_ != nullptr) admin_->Stop();
   spdlog::info("shutdown: done");
   return closed;
 }

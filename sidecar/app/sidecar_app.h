@@ -10,13 +10,19 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "sidecar/admin/admin_server.h"
 #include "sidecar/common/clock.h"
 #include "sidecar/common/random.h"
 #include "sidecar/config/config.h"
 #include "sidecar/coordinator/coordinator.h"
 #include "sidecar/deadletter/dead_letter_producer_impl.h"
 #include "sidecar/dispatch/dispatcher_impl.h"
+#include "sidecar/common/periodic.h"
+#include "sidecar/health/health_monitor.h"
+#include "sidecar/health/health_status.h"
+#include "sidecar/health/static_health.h"
 #include "sidecar/kafka/kafka_consumer_impl.h"
+#include "sidecar/server/grpc_listener.h"
 #include "sidecar/server/sidecar_service.h"
 #include "sidecar/stats/sidecar_stats.h"
 #include "sidecar/stats/stats_collector.h"
@@ -35,8 +41,16 @@ class SidecarApp {
 
   // The address handlers connect to (with the real port when 0 was asked).
   const std::string& grpc_address() const { return grpc_address_; }
+  // The HTTP admin endpoint's port (the real one when 0 was asked); 0 when
+  // server.http_listen is empty.
+  int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
   SidecarStats& stats() { return stats_; }
   const StatsSource& stats_source() const { return *stats_collector_; }
+  // What grpc.health.v1 reports: SERVING from Start() until told otherwise,
+  // NOT_SERVING from Shutdown() on. Thread-safe once Start() has returned.
+  void SetGrpcServing(bool serving) {
+    if (listener_ != nullptr) listener_->SetServing(serving);
+  }
 
  private:
   explicit SidecarApp(const Config& config);
@@ -51,10 +65,20 @@ class SidecarApp {
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<StatsCollector> stats_collector_;
   std::unique_ptr<SidecarService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<GrpcListener> listener_;
   std::string grpc_address_;
   bool started_ = false;
   bool shut_down_ = false;
+  // What /healthz, /readyz and /metrics report; null = static_health_
+  // (always live and ready).
+  const HealthSource* health_ = nullptr;
+  std::unique_ptr<HealthMonitor> health_monitor_;
+  // Threads that read everything above: stopped before any of it goes.
+  Periodic health_checks_;
+  Periodic stats_lines_;
+  StaticHealth static_health_;
+  // Last, so it is destroyed first: it reads the collector, stats and health.
+  std::unique_ptr<AdminServer> admin_;
 };
 
 }  // namespace kafka_sidecar

@@ -146,9 +146,9 @@ class MockClusterFaultsTest : public ::testing::Test {
         // Reconnect to a broker that comes back within a second, not ten.
         {"reconnect.backoff.max.ms", "1000"},
     };
-    // e.g. KAFKA_SIDECAR_MOCK_DEBUG=cgrp,protocol: librdkafka's debug
+    // e.g. SIDECAR_TEST_MOCK_DEBUG=cgrp,protocol: librdkafka's debug
     // contexts, logged through the sidecar's logger (run the test alone).
-    if (const char* debug = std::getenv("KAFKA_SIDECAR_MOCK_DEBUG"); debug && *debug) {
+    if (const char* debug = std::getenv("SIDECAR_TEST_MOCK_DEBUG"); debug && *debug) {
       c.kafka.properties["debug"] = debug;
     }
     c.processing.commit_interval_ms = commit_interval_ms;
@@ -242,7 +242,7 @@ class MockClusterFaultsTest : public ::testing::Test {
   }
 
   // Declared first: outlives the app, whose threads log.
-  LogCapture log_{std::getenv("KAFKA_SIDECAR_MOCK_DEBUG") != nullptr ? spdlog::level::debug
+  LogCapture log_{std::getenv("SIDECAR_TEST_MOCK_DEBUG") != nullptr ? spdlog::level::debug
                                                                     : spdlog::level::info};
   std::unique_ptr<MockCluster> cluster_;
   PartitionOffsets end_;

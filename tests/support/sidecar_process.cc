@@ -73,7 +73,9 @@ std::string SidecarProcess::RenderConfig(const SidecarOptions& options,
         {"commit_interval_ms", "200"},
         {"drain_timeout_ms", "5000"}}},
       {"server",
-       {{"grpc_listen", Quote(absl::StrCat("127.0.0.1:", grpc_port))},
+       {{"grpc_listen", Quote(options.grpc_listen.empty()
+                                  ? absl::StrCat("127.0.0.1:", grpc_port)
+                                  : options.grpc_listen)},
         {"http_listen", "\"\""}}},
       {"observability", {{"log_level", "info"}}},
   };
@@ -107,8 +109,10 @@ absl::StatusOr<std::unique_ptr<SidecarProcess>> SidecarProcess::Launch(
     const SidecarOptions& options) {
   absl::StatusOr<std::string> dir = MakeTempDir();
   if (!dir.ok()) return dir.status();
-  const int port = PickFreePort();
-  if (port <= 0) return absl::InternalError("no free port on 127.0.0.1");
+  const int port = options.grpc_listen.empty() ? PickFreePort() : 0;
+  if (options.grpc_listen.empty() && port <= 0) {
+    return absl::InternalError("no free port on 127.0.0.1");
+  }
 
   const std::string config_path = absl::StrCat(*dir, "/sidecar.yaml");
   {
@@ -128,9 +132,13 @@ absl::StatusOr<std::unique_ptr<SidecarProcess>> SidecarProcess::Launch(
     std::filesystem::remove_all(*dir, ec);
     return process.status();
   }
-  return std::unique_ptr<SidecarProcess>(
-      new SidecarProcess(*dir, config_path, absl::StrCat("127.0.0.1:", port),
-                         std::move(*process)));
+  std::unique_ptr<SidecarProcess> sidecar(new SidecarProcess(
+      *dir, config_path,
+      options.grpc_listen.empty() ? absl::StrCat("127.0.0.1:", port)
+                                  : options.grpc_listen,
+      std::move(*process)));
+  sidecar->client_credentials_ = options.client_credentials;
+  return sidecar;
 }
 
 absl::StatusOr<std::unique_ptr<SidecarProcess>> SidecarProcess::Start(
@@ -144,8 +152,10 @@ absl::StatusOr<std::unique_ptr<SidecarProcess>> SidecarProcess::Start(
 
 absl::Status SidecarProcess::WaitUntilReady(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  auto channel =
-      grpc::CreateChannel(grpc_target_, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(
+      grpc_target_, client_credentials_ != nullptr
+                        ? client_credentials_
+                        : grpc::InsecureChannelCredentials());
   auto stub = kafka_sidecar::v1::ConsumerSidecar::NewStub(channel);
   grpc::Status last;
   while (true) {
@@ -197,7 +207,7 @@ absl::StatusOr<int> SidecarProcess::Kill() {
 
 SidecarProcess::~SidecarProcess() {
   process_.reset();  // kills and reaps before the log file goes away
-  if (std::getenv("KAFKA_SIDECAR_KEEP_TEST_DIRS") != nullptr) return;
+  if (std::getenv("SIDECAR_TEST_KEEP_DIRS") != nullptr) return;
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

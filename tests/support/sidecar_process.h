@@ -13,6 +13,10 @@
 #include "absl/time/time.h"
 #include "subprocess.h"
 
+namespace grpc {
+class ChannelCredentials;
+}  // namespace grpc
+
 namespace kafka_sidecar::testing {
 
 struct SidecarOptions {
@@ -26,6 +30,12 @@ struct SidecarOptions {
   // "-5" all work), replacing the test defaults or adding keys, including
   // keys the sidecar should reject.
   std::map<std::string, std::string> overrides;
+  // server.grpc_listen as is, e.g. "unix:/tmp/x/sidecar.sock", and then also
+  // the target clients use; empty = 127.0.0.1 and a free port.
+  std::string grpc_listen;
+  // What the readiness probe connects with; null = plaintext. Set it when
+  // `overrides` configure server.tls.
+  std::shared_ptr<grpc::ChannelCredentials> client_credentials;
 };
 
 class SidecarProcess {
@@ -40,7 +50,8 @@ class SidecarProcess {
   static absl::StatusOr<std::unique_ptr<SidecarProcess>> Launch(
       const SidecarOptions& options);
 
-  // The config the sidecar is started with, for a given gRPC port.
+  // The config the sidecar is started with, for a given gRPC port (unused
+  // when options.grpc_listen is set).
   static std::string RenderConfig(const SidecarOptions& options,
                                    int grpc_port);
 
@@ -54,7 +65,7 @@ class SidecarProcess {
   // early, with the log, if the process exits meanwhile.
   absl::Status WaitUntilReady(absl::Duration timeout);
 
-  // "127.0.0.1:<port>".
+  // "127.0.0.1:<port>", or options.grpc_listen when set.
   const std::string& grpc_target() const { return grpc_target_; }
   const std::string& config_path() const { return config_path_; }
   pid_t pid() const { return process_->pid(); }
@@ -82,6 +93,7 @@ class SidecarProcess {
   std::string dir_;
   std::string config_path_;
   std::string grpc_target_;
+  std::shared_ptr<grpc::ChannelCredentials> client_credentials_;
   std::unique_ptr<Subprocess> process_;
 };
 

@@ -7,13 +7,17 @@
 namespace kafka_sidecar::testing {
 namespace {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& target,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   grpc::ChannelArguments args;
   // Batch size is the sidecar's business; the default 4 MB client limit
   // would turn a large batch into a confusing RESOURCE_EXHAUSTED here.
   args.SetMaxReceiveMessageSize(-1);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(
+      target,
+      credentials != nullptr ? credentials : grpc::InsecureChannelCredentials(),
+      args);
 }
 
 std::chrono::steady_clock::time_point SteadyDeadline(absl::Duration timeout) {
@@ -62,7 +66,7 @@ absl::Status TestHandler::Open(const std::string& target) {
   if (stream_ != nullptr) {
     return absl::FailedPreconditionError("TestHandler: stream already opened");
   }
-  channel_ = MakeChannel(target);
+  channel_ = MakeChannel(target, credentials_);
   stub_ = v1::ConsumerSidecar::NewStub(channel_);
   stream_ = stub_->Consume(&context_);
   reader_ = std::thread([this] { ReadLoop(); });
@@ -368,10 +372,12 @@ std::optional<grpc::Status> TestHandler::finish_status() const {
   return state_.finish_status;
 }
 
-absl::StatusOr<v1::GetStatsResponse> GetStats(const std::string& target,
-                                              absl::Duration timeout) {
-  auto stub = v1::ConsumerSidecar::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+absl::StatusOr<v1::GetStatsResponse> GetStats(
+    const std::string& target, absl::Duration timeout,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  auto stub = v1::ConsumerSidecar::NewStub(grpc::CreateChannel(
+      target, credentials != nullptr ? credentials
+                                     : grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   v1::GetStatsRequest request;

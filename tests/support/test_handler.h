@@ -89,6 +89,12 @@ class TestHandler {
   TestHandler(const TestHandler&) = delete;
   TestHandler& operator=(const TestHandler&) = delete;
 
+  // Channel credentials for Open()/Connect(), e.g. grpc::SslCredentials for
+  // a TLS listener; plaintext when never called.
+  void SetCredentials(std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    credentials_ = std::move(credentials);
+  }
+
   // Opens the Consume stream and starts the reader thread without sending
   // anything: for tests that send a bad first request with Send(). One
   // stream per TestHandler.
@@ -149,6 +155,7 @@ class TestHandler {
   MessagePolicy message_policy_;  // guarded by policy_mu_
   std::mutex policy_mu_;
 
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;  // null = plaintext
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ConsumerSidecar::Stub> stub_;
   grpc::ClientContext context_;
@@ -166,8 +173,9 @@ class TestHandler {
   HandlerState state_;  // guarded by mu_
 };
 
-// One GetStats call with a deadline.
+// One GetStats call with a deadline; `credentials` null = plaintext.
 absl::StatusOr<v1::GetStatsResponse> GetStats(
-    const std::string& target, absl::Duration timeout = absl::Seconds(5));
+    const std::string& target, absl::Duration timeout = absl::Seconds(5),
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 }  // namespace kafka_sidecar::testing
