@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,15 +14,17 @@
 #include "sidecar/app/sidecar_app.h"
 #include "sidecar/common/logging.h"
 #include "sidecar/config/config.h"
+#include "sidecar/dev/dev_cluster.h"
 #include "spdlog/spdlog.h"
 
 int main(int argc, char** argv) {
   // Flags, --help/--version/--validate/--print-config and the layered
   // configuration: everything that ends before the sidecar starts.
   kafka_sidecar::Config config;
+  bool dev = false;
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (const std::optional<int> exit_code = kafka_sidecar::HandleCommandLine(
-          args, kafka_sidecar::ProcessEnvironment(), std::cout, std::cerr, &config)) {
+          args, kafka_sidecar::ProcessEnvironment(), std::cout, std::cerr, &config, &dev)) {
     return *exit_code;
   }
   if (absl::Status s = kafka_sidecar::SetUpLogging(config.observability); !s.ok()) {
@@ -36,6 +39,21 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // --dev: the cluster lives until after the sidecar has shut down.
+  std::unique_ptr<kafka_sidecar::DevCluster> dev_cluster;
+  if (dev) {
+    kafka_sidecar::DevClusterOptions options;
+    options.topic = config.kafka.topics.front();
+    options.dead_letter_topic = config.processing.dead_letter_topic;
+    auto started = kafka_sidecar::DevCluster::Start(options);
+    if (!started.ok()) {
+      spdlog::critical("start-up failed: {}", started.status().ToString());
+      return 1;
+    }
+    dev_cluster = std::move(*started);
+    config.kafka.bootstrap_servers = dev_cluster->bootstrap_servers();
+  }
 
   auto app = kafka_sidecar::SidecarApp::Create(config);
   if (!app.ok()) {

@@ -100,6 +100,11 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
       continue;
     }
 
+    if (name == "dev") {
+      if (has_inline_value) return Usage("--dev takes no value");
+      command.dev = true;
+      continue;
+    }
     const bool is_config_file = name == "config";
     if (!is_config_file && !IsConfigKey(name)) {
       return Usage(absl::StrCat("unknown flag --", name));
@@ -128,7 +133,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
 
 std::string UsageText() {
   std::string text = absl::StrCat(
-      "usage: kafka-sidecar [--config FILE] [--KEY=VALUE ...] "
+      "usage: kafka-sidecar [--config FILE] [--dev] [--KEY=VALUE ...] "
       "[--validate | --print-config]\n"
       "       kafka-sidecar --version | --help\n"
       "\n"
@@ -139,6 +144,9 @@ std::string UsageText() {
       kConfigFileVariable, ", else none)\n",
       R"(  --validate       load and check the configuration, print "configuration OK"
   --print-config   print the effective configuration as YAML, secrets redacted
+  --dev            no Kafka needed: an in-process mock cluster with topic "demo"
+                   and sample JSON messages, for trying a handler (not for
+                   production)
   --version        print the version
   --help, -h       print this help
   --KEY=VALUE      set a configuration key (or --KEY VALUE); keys below
@@ -174,6 +182,17 @@ Keys (kind, default):
   return text;
 }
 
+Config DevDefaults() {
+  Config c;
+  c.kafka.bootstrap_servers = "dev-mock-cluster:9092";  // replaced at start-up
+  c.kafka.group_id = "kafka-sidecar-dev";
+  c.kafka.topics = {"demo"};
+  c.processing.dead_letter_topic = "demo.dlt";
+  c.processing.retry_backoff_ms = 500;
+  c.observability.stats_interval_ms = 10000;
+  return c;
+}
+
 Environment ProcessEnvironment() {
   Environment environment;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
@@ -189,7 +208,7 @@ Environment ProcessEnvironment() {
 std::optional<int> HandleCommandLine(const std::vector<std::string>& args,
                                      const Environment& environment,
                                      std::ostream& out, std::ostream& err,
-                                     Config* config) {
+                                     Config* config, bool* dev) {
   absl::StatusOr<CommandLine> command = ParseCommandLine(args);
   if (!command.ok()) {
     err << "kafka-sidecar: " << command.status().message()
@@ -206,8 +225,13 @@ std::optional<int> HandleCommandLine(const std::vector<std::string>& args,
     default:
       break;
   }
-  absl::StatusOr<Config> loaded = LoadLayeredConfig(
-      {command->config_file, environment, command->flags});
+  ConfigSources sources;
+  sources.config_file = command->config_file;
+  sources.environment = environment;
+  sources.flags = command->flags;
+  if (command->dev) sources.base = DevDefaults();
+  if (dev != nullptr) *dev = command->dev;
+  absl::StatusOr<Config> loaded = LoadLayeredConfig(sources);
   if (!loaded.ok()) {
     err << "kafka-sidecar: invalid configuration: " << loaded.status().message()
         << "\n";

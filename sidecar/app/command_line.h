@@ -1,6 +1,6 @@
 // The kafka-sidecar command line: what to do, which file, which overrides.
 //
-//   kafka-sidecar [--config FILE] [--KEY=VALUE | --KEY VALUE ...]
+//   kafka-sidecar [--config FILE] [--dev] [--KEY=VALUE | --KEY VALUE ...]
 //                 [--validate | --print-config]
 //   kafka-sidecar --version | --help
 //
@@ -26,7 +26,16 @@ struct CommandLine {
   CommandAction action = CommandAction::kRun;
   std::optional<std::string> config_file;  // --config
   std::vector<ConfigOverride> flags;       // --KEY=VALUE, in order
+  // --dev: no Kafka needed; an in-process mock cluster with a demo topic and
+  // sample messages (sidecar/dev/dev_cluster.h).
+  bool dev = false;
 };
+
+// The configuration --dev starts from (file, environment and flags still
+// apply on top): topic "demo" with dead letters to "demo.dlt", group
+// "kafka-sidecar-dev". kafka.bootstrap_servers is replaced by the mock
+// cluster's address at start-up.
+Config DevDefaults();
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 2;  // bad flags or bad configuration
@@ -47,9 +56,10 @@ Environment ProcessEnvironment();
 // configuration, --validate, --print-config. Returns the exit code when the
 // process should exit now; otherwise stores the configuration to run with in
 // `*config` and returns nullopt.
+// `*dev` (if given) tells whether --dev was asked for.
 std::optional<int> HandleCommandLine(const std::vector<std::string>& args,
                                      const Environment& environment,
                                      std::ostream& out, std::ostream& err,
-                                     Config* config);
+                                     Config* config, bool* dev = nullptr);
 
 }  // namespace kafka_sidecar

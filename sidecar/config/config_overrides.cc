@@ -102,7 +102,7 @@ absl::StatusOr<std::vector<ConfigOverride>> EnvironmentOverrides(
 }
 
 absl::StatusOr<Config> LoadLayeredConfig(const ConfigSources& sources) {
-  Config config;
+  Config config = sources.base;
 
   std::string file;
   std::string file_origin;

@@ -59,9 +59,11 @@ struct ConfigSources {
   Environment environment;
   // In command-line order; a later flag for the same key wins.
   std::vector<ConfigOverride> flags;
+  // What the file, environment and flags are layered on (--dev changes it).
+  Config base;
 };
 
-// Defaults < file < environment < flags, then ValidateConfig. Errors start
+// base (defaults) < file < environment < flags, then ValidateConfig. Errors start
 // with the key and end with the source of its value:
 //   "... (from environment KAFKA_SIDECAR_PROCESSING_BATCH_SIZE)",
 //   "... (from flag --processing.batch_size)", "... [in /etc/sidecar.yaml]".

@@ -173,6 +173,24 @@ TEST(HandleCommandLineTest, RunHandsBackTheConfiguration) {
   EXPECT_EQ(run.out, "");
 }
 
+TEST(HandleCommandLineTest, DevNeedsNoConfigurationAndStillTakesOverrides) {
+  std::ostringstream out, err;
+  Config config;
+  bool dev = false;
+  const std::optional<int> exit_code = HandleCommandLine(
+      {"--dev", "--processing.batch_size=7"}, {}, out, err, &config, &dev);
+  EXPECT_FALSE(exit_code.has_value()) << err.str();
+  EXPECT_TRUE(dev);
+  EXPECT_EQ(config.kafka.topics, std::vector<std::string>{"demo"});
+  EXPECT_EQ(config.processing.dead_letter_topic, "demo.dlt");
+  EXPECT_EQ(config.kafka.group_id, "kafka-sidecar-dev");
+  EXPECT_EQ(config.processing.batch_size, 7);
+
+  const Outcome without = Handle({}, {});
+  EXPECT_EQ(without.exit_code, kExitUsage) << "no topics and no --dev must not start";
+  EXPECT_FALSE(ParseCommandLine({"--dev=yes"}).ok());
+}
+
 TEST(HandleCommandLineTest, VersionHelpAndUsageErrors) {
   const Outcome version = Handle({"--version"}, {{"KAFKA_SIDECAR_BOGUS", "x"}});
   EXPECT_EQ(version.exit_code, kExitOk);

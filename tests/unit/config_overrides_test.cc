@@ -213,7 +213,7 @@ TEST(EnvironmentOverridesTest, TwoSpellingsOfOnePropertyAreAnError) {
 absl::StatusOr<Config> Load(const Environment& environment,
                             const std::vector<ConfigOverride>& flags = {},
                             std::optional<std::string> file = std::nullopt) {
-  return LoadLayeredConfig({std::move(file), environment, flags});
+  return LoadLayeredConfig({std::move(file), environment, flags, Config{}});
 }
 
 ConfigOverride Flag(const std::string& key, const std::string& value) {
