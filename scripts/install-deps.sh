@@ -14,7 +14,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
-  kcat curl procps util-linux python3 python3-venv openssl
+  kcat curl procps util-linux python3 python3-venv python3-yaml openssl
 )
 
 missing=()
@@ -67,3 +67,10 @@ else
     "prometheus_client==$PROMETHEUS_CLIENT_VERSION"
   echo "install-deps: installed prometheus_client $PROMETHEUS_CLIENT_VERSION into .venv"
 fi
+
+# Each example handler installs its language's dependencies and generates its
+# stubs (client_examples/<lang>/setup.sh, idempotent).
+for setup in "$REPO_ROOT"/client_examples/*/setup.sh; do
+  [ -x "$setup" ] || continue
+  "$setup"
+done
