@@ -14,7 +14,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
-  kcat curl procps util-linux python3 python3-venv python3-yaml openssl
+  kcat curl procps util-linux python3 python3-venv python3-yaml openssl docker-compose
 )
 
 missing=()

@@ -92,7 +92,8 @@ absl::Status ProduceMessages(const std::string& bootstrap,
   for (int64_t n = 0; n < count; ++n) {
     const int64_t i = options.first_index + n;
     const std::string key = KeyFor(i);
-    const std::string value = ValueFor(i, options.value_size);
+    const std::string value = options.value_for ? options.value_for(i)
+                                                : ValueFor(i, options.value_size);
     const int32_t partition = static_cast<int32_t>(i % partitions);
     while (true) {
       const rd_kafka_resp_err_t err = rd_kafka_producev(

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -18,6 +19,10 @@ struct ProduceOptions {
   size_t value_size = 100;
   // For producing and for waiting on every delivery report.
   absl::Duration timeout = absl::Seconds(120);
+  // When set, message i's value is value_for(i) instead of ValueFor(i,
+  // value_size): for tests whose handler parses the payload. Last, so
+  // positional initialisers of the fields above keep working.
+  std::function<std::string(int64_t)> value_for = nullptr;
 };
 
 // "k<i>".

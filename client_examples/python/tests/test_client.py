@@ -1,0 +1,201 @@
+import threading
+from collections import defaultdict
+
+import pytest
+
+from kafka_sidecar_client import Client, Reject
+from kafka_sidecar_client._stubs import pb
+from kafka_sidecar_client.client import Options
+
+from fake_sidecar import FakeSidecar, wait_until
+
+
+@pytest.fixture
+def sidecar():
+    fake = FakeSidecar()
+    yield fake
+    fake.stop()
+
+
+class Running:
+    """A Client on its own thread, stopped and joined at the end of a test."""
+
+    def __init__(self, target, handler, **options):
+        opts = Options(handler_name="test-handler", backoff_initial_s=0.05, backoff_max_s=0.2,
+                       stop_timeout_s=5, **options)
+        self.client = Client(target, handler, opts)
+        self.result = []
+        self.thread = threading.Thread(target=lambda: self.result.append(self.client.run()))
+        self.thread.start()
+
+    def join(self, timeout=15):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "client.run() did not return"
+        return self.result[0]
+
+
+@pytest.fixture
+def run_client():
+    running = []
+
+    def start(target, handler, **options):
+        r = Running(target, handler, **options)
+        running.append(r)
+        return r
+
+    yield start
+    for r in running:
+        r.client.stop()
+        r.join()
+
+
+def test_subscribes_with_its_name(sidecar, run_client):
+    run_client(sidecar.target, lambda m: True)
+    assert sidecar.stream(0).subscribe().handler_name == "test-handler"
+
+
+def test_each_partition_in_order_and_one_settle_per_batch(sidecar, run_client):
+    seen = defaultdict(list)
+    lock = threading.Lock()
+
+    def handler(m):
+        with lock:
+            seen[m.partition].append(m.offset)
+        return True
+
+    run_client(sidecar.target, handler)
+    s = sidecar.stream(0)
+    batch_id = 0
+    for first in range(0, 50, 10):
+        for partition in range(3):
+            batch_id += 1
+            s.send_batch(batch_id, "t", partition, list(range(first, first + 10)))
+    wait_until(lambda: len(s.settled_batches()) == batch_id, what="all batches settled")
+    for partition in range(3):
+        assert seen[partition] == list(range(50)), partition
+    settlements = s.settlements()
+    assert len(settlements) == batch_id  # one per batch
+    assert all(x.outcome == pb.OUTCOME_ACK and not x.offsets for x in settlements)
+
+
+def test_partitions_are_processed_concurrently(sidecar, run_client):
+    # Both partitions must be inside the handler at the same time to pass.
+    barrier = threading.Barrier(2, timeout=5)
+
+    def handler(m):
+        barrier.wait()
+        return True
+
+    run_client(sidecar.target, handler)
+    s = sidecar.stream(0)
+    s.send_batch(1, "t", 0, [0])
+    s.send_batch(2, "t", 1, [0])
+    wait_until(lambda: len(s.settlements()) == 2, what="both settled")
+    assert all(x.outcome == pb.OUTCOME_ACK for x in s.settlements()), s.settlements()
+
+
+def test_outcomes_and_reasons(sidecar, run_client):
+    def handler(m):
+        if m.offset == 1:
+            return False
+        if m.offset == 2:
+            raise Reject("poison: bad format")
+        if m.offset == 3:
+            raise ValueError("db down")
+        return True
+
+    run_client(sidecar.target, handler)
+    s = sidecar.stream(0)
+    s.send_batch(7, "t", 0, [0, 1, 2, 3, 4])
+    wait_until(lambda: s.settlements(), what="settlement")
+    settle_requests = [r for r in s.requests if r.WhichOneof("request") == "settle"]
+    assert len(settle_requests) == 1
+    got = [(list(x.offsets), x.outcome, x.reason) for x in settle_requests[0].settle.settlements]
+    # ACKs first, so a rewind for the retry skips them.
+    assert got == [
+        ([0, 4], pb.OUTCOME_ACK, ""),
+        ([1], pb.OUTCOME_RETRY, "handler returned false"),
+        ([2], pb.OUTCOME_REJECT, "poison: bad format"),
+        ([3], pb.OUTCOME_RETRY, "ValueError: db down"),
+    ]
+    assert all(x.batch_id == 7 for x in settle_requests[0].settle.settlements)
+
+
+def test_reconnects_after_the_stream_drops_without_stale_settlements(sidecar, run_client):
+    release = threading.Event()
+    entered = threading.Event()
+
+    def handler(m):
+        if m.value == b"slow":
+            entered.set()
+            release.wait(10)
+        return True
+
+    r = run_client(sidecar.target, handler)
+    first = sidecar.stream(0)
+    first.send_batch(1, "t", 0, [0], values=[b"slow"])
+    assert entered.wait(5)
+    first.drop()
+    wait_until(lambda: first.ended, what="first stream ended")
+    release.set()
+    second = sidecar.stream(1)
+    assert second.subscribe().handler_name == "test-handler"
+    second.send_batch(2, "t", 0, [0])
+    wait_until(lambda: second.settled_batches() == {2}, what="batch 2 settled")
+    # Batch 1 belonged to the dropped stream: its settlement goes nowhere.
+    assert second.settled_batches() == {2}
+    assert 1 not in first.settled_batches()
+    assert r.client.streams_opened == 2
+
+
+def test_keeps_reconnecting_while_the_sidecar_is_down(run_client):
+    fake = FakeSidecar()
+    target = fake.target
+    fake.stop()
+    r = run_client(target, lambda m: True)
+    wait_until(lambda: r.client.streams_opened >= 3, what="three attempts")
+    r.client.stop()
+    assert r.join() == "stopped"
+
+
+def test_draining_settles_held_batches_then_closes_and_returns(sidecar, run_client):
+    release = threading.Event()
+
+    def handler(m):
+        release.wait(10)
+        return True
+
+    r = run_client(sidecar.target, handler)
+    s = sidecar.stream(0)
+    for partition in range(3):
+        s.send_batch(partition + 1, "t", partition, [0, 1])
+    s.send_draining(deadline_ms=10000)
+    release.set()
+    assert r.join() == "drained"
+    assert s.settled_batches() == {1, 2, 3}
+    assert s.half_closed, "the client did not close its side after settling"
+    assert len(sidecar.streams) == 1, "reconnected after draining"
+
+
+def test_stop_settles_what_it_holds_and_takes_no_new_work(sidecar, run_client):
+    entered = threading.Event()
+    release = threading.Event()
+    handled = []
+
+    def handler(m):
+        handled.append(m.offset)
+        entered.set()
+        release.wait(10)
+        return True
+
+    r = run_client(sidecar.target, handler)
+    s = sidecar.stream(0)
+    s.send_batch(1, "t", 0, [0])
+    assert entered.wait(5)
+    r.client.stop()
+    s.send_batch(2, "t", 1, [100])  # arrives after stop: not started
+    release.set()
+    assert r.join() == "stopped"
+    assert s.settled_batches() == {1}
+    assert handled == [0]
+    assert s.half_closed
