@@ -1,0 +1,153 @@
+package io.kafkasidecar.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.kafkasidecar.v1.Batch;
+import io.kafkasidecar.v1.ConsumeRequest;
+import io.kafkasidecar.v1.ConsumeResponse;
+import io.kafkasidecar.v1.ConsumerSidecarGrpc;
+import io.kafkasidecar.v1.Draining;
+import io.kafkasidecar.v1.Message;
+import io.kafkasidecar.v1.Settle;
+import io.kafkasidecar.v1.Subscribed;
+import java.io.IOException;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An in-process ConsumerSidecar: each Consume stream becomes a {@link Conn}
+ * the test drives by hand (send batches, Draining, drop the stream) and
+ * whose requests it reads back.
+ */
+final class FakeSidecar extends ConsumerSidecarGrpc.ConsumerSidecarImplBase
+    implements AutoCloseable {
+  static final long WAIT_SECONDS = 10;
+
+  private final String name = InProcessServerBuilder.generateName();
+  private final Server server;
+  private final BlockingQueue<Conn> connections = new LinkedBlockingQueue<>();
+  private final AtomicInteger streamIds = new AtomicInteger();
+  final ManagedChannel channel;
+
+  FakeSidecar() throws IOException {
+    server = InProcessServerBuilder.forName(name).addService(this).build().start();
+    channel = InProcessChannelBuilder.forName(name).build();
+  }
+
+  /** The next stream that subscribed. */
+  Conn nextConnection() throws InterruptedException {
+    Conn c = connections.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    if (c == null) throw new AssertionError("no Consume stream within " + WAIT_SECONDS + "s");
+    return c;
+  }
+
+  @Override
+  public StreamObserver<ConsumeRequest> consume(StreamObserver<ConsumeResponse> out) {
+    Conn conn = new Conn(out, "stream-" + streamIds.incrementAndGet());
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ConsumeRequest r) {
+        if (r.hasSubscribe()) {
+          conn.handlerName = r.getSubscribe().getHandlerName();
+          conn.send(ConsumeResponse.newBuilder()
+              .setSubscribed(Subscribed.newBuilder().setStreamId(conn.id).setGroupId("g"))
+              .build());
+          connections.add(conn);
+        } else if (r.hasSettle()) {
+          conn.settles.add(r.getSettle());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        conn.closed.countDown();
+      }
+
+      @Override
+      public void onCompleted() {
+        // The handler half-closed: it is done; end the stream as the sidecar does.
+        conn.halfClosed.countDown();
+        conn.complete();
+      }
+    };
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow();
+    server.shutdownNow();
+    server.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  static Batch batch(long batchId, String topic, int partition, long firstOffset, int count) {
+    Batch.Builder b = Batch.newBuilder().setBatchId(batchId).setTopic(topic).setPartition(partition);
+    for (int i = 0; i < count; i++) {
+      b.addMessages(Message.newBuilder()
+          .setOffset(firstOffset + i)
+          .setValue(com.google.protobuf.ByteString.copyFromUtf8("m" + (firstOffset + i)))
+          .setDeliveryAttempt(1));
+    }
+    return b.build();
+  }
+
+  /** One Consume stream, seen from the sidecar's side. */
+  static final class Conn {
+    final String id;
+    final BlockingQueue<Settle> settles = new LinkedBlockingQueue<>();
+    final CountDownLatch halfClosed = new CountDownLatch(1);
+    final CountDownLatch closed = new CountDownLatch(1);
+    volatile String handlerName;
+    private final StreamObserver<ConsumeResponse> out;
+    private boolean done; // guarded by this
+
+    Conn(StreamObserver<ConsumeResponse> out, String id) {
+      this.out = out;
+      this.id = id;
+    }
+
+    synchronized void send(ConsumeResponse r) {
+      if (!done) out.onNext(r);
+    }
+
+    void sendBatch(Batch b) {
+      send(ConsumeResponse.newBuilder().setBatch(b).build());
+    }
+
+    void sendDraining(int deadlineMs) {
+      send(ConsumeResponse.newBuilder()
+          .setDraining(Draining.newBuilder().setDeadlineMs(deadlineMs))
+          .build());
+    }
+
+    /** The stream breaks, as when the sidecar restarts. */
+    synchronized void drop() {
+      if (done) return;
+      done = true;
+      out.onError(Status.UNAVAILABLE.withDescription("fake sidecar dropped the stream")
+          .asRuntimeException());
+    }
+
+    synchronized void complete() {
+      if (done) return;
+      done = true;
+      out.onCompleted();
+    }
+
+    Settle nextSettle() throws InterruptedException {
+      Settle s = settles.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+      if (s == null) throw new AssertionError("no Settle on " + id + " within " + WAIT_SECONDS + "s");
+      return s;
+    }
+
+    boolean awaitHalfClose() throws InterruptedException {
+      return halfClosed.await(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package io.kafkasidecar.example;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kafkasidecar.client.Message;
+import io.kafkasidecar.client.RejectException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ExampleHandlerTest {
+  private static Message message(byte[] value) {
+    return new Message("t", 0, 0, null, value, List.of(), 0, 1);
+  }
+
+  private static Message message(String value) {
+    return message(value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void acksValidJson() throws Exception {
+    ExampleHandler h = new ExampleHandler();
+    assertTrue(h.handle(message("{\"id\": 1, \"amount\": 5, \"name\": \"x\", \"tags\": [\"a\"]}")));
+    assertEquals(1, h.count());
+  }
+
+  @Test
+  void rejectsTruncatedJsonWithTheParseError() {
+    RejectException e = assertThrows(RejectException.class,
+        () -> new ExampleHandler().handle(message("{\"id\": 499, \"amount\": ")));
+    assertTrue(e.getMessage().startsWith("not JSON: "), e.getMessage());
+  }
+
+  @Test
+  void rejectsWhatLenientParsingWouldAccept() {
+    assertThrows(RejectException.class, () -> new ExampleHandler().handle(message("{a: 1}")));
+    assertThrows(RejectException.class, () -> new ExampleHandler().handle(message("{} {}")));
+    assertThrows(RejectException.class, () -> new ExampleHandler().handle(message("[1, 2]")));
+  }
+
+  @Test
+  void rejectsInvalidUtf8AndTombstones() {
+    assertThrows(RejectException.class,
+        () -> new ExampleHandler().handle(message(new byte[] {'{', (byte) 0xff, '}'})));
+    assertThrows(RejectException.class, () -> new ExampleHandler().handle(message((byte[]) null)));
+  }
+}
