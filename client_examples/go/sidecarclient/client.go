@@ -1,0 +1,275 @@
+package sidecarclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	pb "kafka-sidecar/client_examples/go/gen/sidecarv1"
+)
+
+// Config of Run. Target and Handler are required; zero values of the rest
+// take the defaults noted (window sizes: the sidecar's configured values).
+type Config struct {
+	// gRPC target: "127.0.0.1:50051", "unix:/run/sidecar.sock", ...
+	Target      string
+	HandlerName string
+	Handler     Handler
+
+	MaxInFlightMessages uint32
+	MaxBatchMessages    uint32
+	// Topics this handler takes; empty = all the sidecar consumes.
+	Topics []string
+
+	// Reconnect backoff: doubles from InitialBackoff (100ms) up to
+	// MaxBackoff (5s), and starts over once a stream is subscribed.
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	// How long a graceful stop waits for the sidecar to end the stream after
+	// the handler closed its side (5s).
+	CloseTimeout time.Duration
+
+	// Extra dial options (tests dial an in-process server). Without any
+	// transport credentials option the connection is plaintext.
+	DialOptions []grpc.DialOption
+	Logger      *slog.Logger
+	// Counts, if set, receives the running counters (else Run keeps its own).
+	Counts *Counts
+}
+
+// Counts of this process's work; safe to read while Run runs.
+type Counts struct {
+	Acked, Retried, Rejected atomic.Uint64
+	// Batches settled, and streams subscribed (1 + reconnects).
+	Batches, Streams atomic.Uint64
+}
+
+// Run handles messages until ctx is cancelled or the sidecar drains, and
+// returns nil in both cases once what it held is settled. A dropped stream is
+// reconnected with exponential backoff. It returns an error only for an
+// invalid Config or a connection that cannot be created.
+//
+// On cancel it stops taking new batches, finishes the one each partition is
+// working on, settles it and closes the stream; batches not started go back
+// to the sidecar with the stream. On Draining it processes and settles every
+// batch it holds, then closes the stream.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Target == "" {
+		return errors.New("sidecarclient: Config.Target is empty")
+	}
+	if cfg.Handler == nil {
+		return errors.New("sidecarclient: Config.Handler is nil")
+	}
+	if cfg.InitialBackoff <= 0 {
+		cfg.InitialBackoff = 100 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 5 * time.Second
+	}
+	if cfg.CloseTimeout <= 0 {
+		cfg.CloseTimeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Counts == nil {
+		cfg.Counts = &Counts{}
+	}
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, cfg.DialOptions...)
+	conn, err := grpc.NewClient(cfg.Target, opts...)
+	if err != nil {
+		return fmt.Errorf("sidecarclient: target %q: %w", cfg.Target, err)
+	}
+	defer conn.Close()
+	c := &client{cfg: cfg, stub: pb.NewConsumerSidecarClient(conn)}
+
+	backoff := cfg.InitialBackoff
+	for {
+		res, err := c.session(ctx)
+		switch res {
+		case sessionDrained:
+			cfg.Logger.Info("sidecar drained; settled what was held")
+			return nil
+		case sessionStopped:
+			return nil
+		case sessionSubscribed:
+			backoff = cfg.InitialBackoff
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		cfg.Logger.Warn("stream ended; reconnecting", "error", err, "backoff", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		backoff = min(backoff*2, cfg.MaxBackoff)
+	}
+}
+
+// testHookFinishing, when set, runs once the workers were told to finish:
+// tests release their blocked handlers only then.
+var testHookFinishing func()
+
+type client struct {
+	cfg  Config
+	stub pb.ConsumerSidecarClient
+}
+
+type sessionResult int
+
+const (
+	sessionFailed     sessionResult = iota // never subscribed
+	sessionSubscribed                      // subscribed, then the stream dropped
+	sessionDrained
+	sessionStopped
+)
+
+type received struct {
+	resp *pb.ConsumeResponse
+	err  error
+}
+
+// session is one stream's life.
+func (c *client) session(ctx context.Context) (sessionResult, error) {
+	// The stream outlives ctx: a stop still settles over it.
+	sctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := c.stub.Consume(sctx)
+	if err != nil {
+		return sessionFailed, err
+	}
+	var sendMu sync.Mutex // a gRPC stream allows one sender at a time
+	send := func(req *pb.ConsumeRequest) error {
+		sendMu.Lock()
+		defer sendMu.Unlock()
+		return stream.Send(req)
+	}
+	if err := send(&pb.ConsumeRequest{Request: &pb.ConsumeRequest_Subscribe{Subscribe: &pb.Subscribe{
+		HandlerName:         c.cfg.HandlerName,
+		MaxInFlightMessages: c.cfg.MaxInFlightMessages,
+		MaxBatchMessages:    c.cfg.MaxBatchMessages,
+		Topics:              c.cfg.Topics,
+	}}}); err != nil {
+		return sessionFailed, streamError(stream, err)
+	}
+
+	recv := make(chan received)
+	go func() {
+		for {
+			resp, err := stream.Recv()
+			select {
+			case recv <- received{resp, err}:
+			case <-sctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	result := sessionFailed
+	workers := map[string]*partitionWorker{}
+	var wg sync.WaitGroup
+	settle := func(s []*pb.Settlement) error {
+		return send(&pb.ConsumeRequest{Request: &pb.ConsumeRequest_Settle{Settle: &pb.Settle{Settlements: s}}})
+	}
+	// finish lets every worker reach mode m, then closes this side and waits
+	// for the sidecar to end the stream.
+	finish := func(m workerMode) {
+		for _, w := range workers {
+			w.setMode(m)
+		}
+		if testHookFinishing != nil {
+			testHookFinishing()
+		}
+		wg.Wait()
+		sendMu.Lock()
+		_ = stream.CloseSend()
+		sendMu.Unlock()
+		t := time.NewTimer(c.cfg.CloseTimeout)
+		defer t.Stop()
+		for {
+			select {
+			case r := <-recv:
+				if r.err != nil {
+					return
+				}
+			case <-t.C:
+				return
+			}
+		}
+	}
+	stopping := ctx.Done()
+	for {
+		select {
+		case <-stopping:
+			c.cfg.Logger.Info("stopping: finishing the current batches")
+			finish(modeFinishBatch)
+			return sessionStopped, nil
+		case r := <-recv:
+			if r.err != nil {
+				// Workers see sctx end, drop what they hold (the sidecar
+				// takes it back) and exit.
+				cancel()
+				wg.Wait()
+				if errors.Is(r.err, io.EOF) {
+					r.err = errors.New("the sidecar ended the stream")
+				}
+				return result, r.err
+			}
+			switch x := r.resp.GetResponse().(type) {
+			case *pb.ConsumeResponse_Subscribed:
+				result = sessionSubscribed
+				c.cfg.Counts.Streams.Add(1)
+				c.cfg.Logger.Info("subscribed", "stream_id", x.Subscribed.GetStreamId(),
+					"group_id", x.Subscribed.GetGroupId(), "topics", x.Subscribed.GetTopics())
+			case *pb.ConsumeResponse_Batch:
+				key := fmt.Sprintf("%s/%d", x.Batch.GetTopic(), x.Batch.GetPartition())
+				w := workers[key]
+				if w == nil {
+					w = newPartitionWorker()
+					workers[key] = w
+					wg.Add(1)
+					go w.wakeOnDone(sctx)
+					go func() {
+						defer wg.Done()
+						w.run(sctx, c.cfg.Handler, c.cfg.Counts, settle)
+					}()
+				}
+				w.push(x.Batch)
+			case *pb.ConsumeResponse_Assignment:
+				c.cfg.Logger.Info("assignment changed",
+					"assigned", len(x.Assignment.GetAssigned()), "revoked", len(x.Assignment.GetRevoked()))
+			case *pb.ConsumeResponse_Draining:
+				c.cfg.Logger.Info("sidecar draining: settling what is held",
+					"deadline_ms", x.Draining.GetDeadlineMs())
+				finish(modeFinishQueue)
+				return sessionDrained, nil
+			}
+		}
+	}
+}
+
+// streamError is the stream's real status when Send failed (Send reports
+// only io.EOF).
+func streamError(stream grpc.BidiStreamingClient[pb.ConsumeRequest, pb.ConsumeResponse], err error) error {
+	if errors.Is(err, io.EOF) {
+		if _, rerr := stream.Recv(); rerr != nil && !errors.Is(rerr, io.EOF) {
+			return rerr
+		}
+	}
+	return err
+}

@@ -1,0 +1,280 @@
+package sidecarclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	pb "kafka-sidecar/client_examples/go/gen/sidecarv1"
+)
+
+func ackAll(context.Context, *Message) (bool, error) { return true, nil }
+
+func TestEachPartitionIsProcessedInOffsetOrder(t *testing.T) {
+	const partitions, batches, perBatch = 3, 6, 5
+	var mu sync.Mutex
+	seen := map[int32][]int64{}
+	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+		mu.Lock()
+		seen[m.Partition] = append(seen[m.Partition], m.Offset)
+		mu.Unlock()
+		return true, nil
+	})
+	fs := hs.nextStream()
+	if fs.subscribe.GetHandlerName() != "test-handler" {
+		t.Errorf("Subscribe.handler_name = %q", fs.subscribe.GetHandlerName())
+	}
+	id := uint64(0)
+	for b := 0; b < batches; b++ {
+		for p := int32(0); p < partitions; p++ {
+			id++
+			values := make([]string, perBatch)
+			fs.sendBatchAt(id, p, int64(b*perBatch), values...)
+		}
+	}
+	got := fs.settlementsByBatch(t, partitions*batches)
+	for batch, s := range got {
+		if len(s) != 1 || s[0].GetOutcome() != pb.Outcome_OUTCOME_ACK || len(s[0].GetOffsets()) != 0 {
+			t.Errorf("batch %d: want one whole-batch ACK, got %v", batch, s)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for p := int32(0); p < partitions; p++ {
+		offsets := seen[p]
+		if len(offsets) != batches*perBatch {
+			t.Fatalf("partition %d: %d messages handled, want %d", p, len(offsets), batches*perBatch)
+		}
+		for i, o := range offsets {
+			if o != int64(i) {
+				t.Fatalf("partition %d handled out of order: %v", p, offsets)
+			}
+		}
+	}
+	if n := hs.counts.Acked.Load(); n != partitions*batches*perBatch {
+		t.Errorf("Counts.Acked = %d", n)
+	}
+}
+
+func TestPartitionsAreProcessedConcurrently(t *testing.T) {
+	p1Started := make(chan struct{})
+	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+		if m.Partition == 1 {
+			close(p1Started)
+			return true, nil
+		}
+		// Partition 0 waits for partition 1 to start: only possible when
+		// they run at the same time.
+		select {
+		case <-p1Started:
+			return true, nil
+		case <-time.After(waitFor):
+			return false, errors.New("partition 1 never started while partition 0 was busy")
+		}
+	})
+	fs := hs.nextStream()
+	fs.sendBatch(1, 0, "a")
+	fs.sendBatch(2, 1, "b")
+	got := fs.settlementsByBatch(t, 2)
+	for batch, s := range got {
+		if s[0].GetOutcome() != pb.Outcome_OUTCOME_ACK {
+			t.Errorf("batch %d: %v", batch, s)
+		}
+	}
+}
+
+func TestOutcomesOfOneBatch(t *testing.T) {
+	var mu sync.Mutex
+	var handled []string
+	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+		mu.Lock()
+		handled = append(handled, string(m.Value))
+		mu.Unlock()
+		switch string(m.Value) {
+		case "poison":
+			return false, Rejectf("cannot parse %q", m.Value)
+		case "flaky":
+			return false, errors.New("database unavailable")
+		}
+		return true, nil
+	})
+	fs := hs.nextStream()
+	fs.sendBatchAt(7, 0, 10, "ok", "poison", "ok", "flaky", "after")
+	s := fs.nextSettle(t).GetSettlements()
+	want := []struct {
+		outcome pb.Outcome
+		offsets string
+		reason  string
+	}{
+		{pb.Outcome_OUTCOME_ACK, "[10 12]", ""},
+		{pb.Outcome_OUTCOME_REJECT, "[11]", `cannot parse "poison"`},
+		{pb.Outcome_OUTCOME_RETRY, "[13]", "database unavailable"},
+		{pb.Outcome_OUTCOME_RETRY, "[14]", "an earlier message of the batch was retried"},
+	}
+	if len(s) != len(want) {
+		t.Fatalf("settlements: %v", s)
+	}
+	for i, w := range want {
+		if s[i].GetBatchId() != 7 || s[i].GetOutcome() != w.outcome ||
+			fmt.Sprint(s[i].GetOffsets()) != w.offsets || s[i].GetReason() != w.reason {
+			t.Errorf("settlement %d = %v, want %+v", i, s[i], w)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The retry rewinds the partition: the message after it is not handled now.
+	if fmt.Sprint(handled) != "[ok poison ok flaky]" {
+		t.Errorf("handled %v", handled)
+	}
+}
+
+func TestFalseAndPanicAreRetries(t *testing.T) {
+	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+		if string(m.Value) == "panic" {
+			panic("boom")
+		}
+		return false, nil
+	})
+	fs := hs.nextStream()
+	fs.sendBatch(1, 0, "false")
+	fs.sendBatch(2, 1, "panic")
+	got := fs.settlementsByBatch(t, 2)
+	if s := got[1]; len(s) != 1 || s[0].GetOutcome() != pb.Outcome_OUTCOME_RETRY || s[0].GetReason() != "handler returned false" {
+		t.Errorf("false: %v", s)
+	}
+	if s := got[2]; len(s) != 1 || s[0].GetOutcome() != pb.Outcome_OUTCOME_RETRY || s[0].GetReason() != "handler panic: boom" {
+		t.Errorf("panic: %v", s)
+	}
+}
+
+func TestReconnectsAfterTheStreamDrops(t *testing.T) {
+	hs := startHarness(t, ackAll)
+	first := hs.nextStream()
+	first.sendBatch(1, 0, "a")
+	first.nextSettle(t)
+	first.end <- errors.New("sidecar restarting")
+
+	second := hs.nextStream()
+	if second.subscribe.GetHandlerName() != "test-handler" {
+		t.Errorf("resubscribed as %q", second.subscribe.GetHandlerName())
+	}
+	second.sendBatch(2, 0, "b")
+	if s := second.nextSettle(t).GetSettlements(); s[0].GetBatchId() != 2 || s[0].GetOutcome() != pb.Outcome_OUTCOME_ACK {
+		t.Errorf("after reconnect: %v", s)
+	}
+	if n := hs.counts.Streams.Load(); n != 2 {
+		t.Errorf("Counts.Streams = %d, want 2", n)
+	}
+}
+
+func TestABatchCutOffByADroppedStreamIsNotSettled(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	hs := startHarness(t, func(ctx context.Context, m *Message) (bool, error) {
+		if string(m.Value) != "slow" {
+			return true, nil
+		}
+		entered <- struct{}{}
+		<-ctx.Done() // the stream is gone: give up
+		return false, ctx.Err()
+	})
+	first := hs.nextStream()
+	first.sendBatch(1, 0, "slow", "next")
+	select {
+	case <-entered:
+	case <-time.After(waitFor):
+		t.Fatal("handler not called")
+	}
+	first.end <- errors.New("dropped")
+
+	second := hs.nextStream()
+	second.sendBatch(2, 0, "redelivered")
+	if s := second.nextSettle(t).GetSettlements(); s[0].GetBatchId() != 2 {
+		t.Errorf("settled on the new stream: %v", s)
+	}
+	if len(first.settles) != 0 {
+		t.Errorf("the cut-off batch was settled: %v", <-first.settles)
+	}
+}
+
+func TestDrainingSettlesEverythingHeldThenReturns(t *testing.T) {
+	gate := make(chan struct{})
+	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+		if m.Partition == 0 && m.Offset == 0 {
+			<-gate
+		}
+		return true, nil
+	})
+	fs := hs.nextStream()
+	fs.sendBatchAt(1, 0, 0, "held")
+	fs.sendBatchAt(2, 0, 1, "queued")
+	fs.sendBatchAt(3, 1, 0, "other")
+	fs.sendDraining()
+	close(gate)
+
+	if err := hs.runResult(); err != nil {
+		t.Fatalf("Run after Draining: %v", err)
+	}
+	select {
+	case <-fs.halfClosed:
+	case <-time.After(waitFor):
+		t.Fatal("the handler did not close its side after Draining")
+	}
+	// Settles are queued before halfClosed, so all are here now.
+	if n := len(fs.settles); n != 3 {
+		t.Fatalf("%d batches settled before the stream closed, want 3", n)
+	}
+	if n := hs.counts.Acked.Load(); n != 3 {
+		t.Errorf("Counts.Acked = %d", n)
+	}
+}
+
+func TestCancelFinishesTheCurrentBatchOnly(t *testing.T) {
+	entered := make(chan struct{})
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var handled []string
+	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+		if string(m.Value) == "current" {
+			close(entered)
+			<-gate
+		}
+		mu.Lock()
+		handled = append(handled, string(m.Value))
+		mu.Unlock()
+		return true, nil
+	})
+	testHookFinishing = func() { close(gate) }
+	t.Cleanup(func() { testHookFinishing = nil })
+
+	fs := hs.nextStream()
+	fs.sendBatchAt(1, 0, 0, "current", "same-batch")
+	fs.sendBatchAt(2, 0, 2, "not-started")
+	select {
+	case <-entered:
+	case <-time.After(waitFor):
+		t.Fatal("handler not called")
+	}
+	hs.cancel()
+	if err := hs.runResult(); err != nil {
+		t.Fatalf("Run after cancel: %v", err)
+	}
+	select {
+	case <-fs.halfClosed:
+	case <-time.After(waitFor):
+		t.Fatal("the handler did not close its side")
+	}
+	if n := len(fs.settles); n != 1 {
+		t.Fatalf("%d Settles, want 1 (the current batch)", n)
+	}
+	if s := (<-fs.settles).GetSettlements(); s[0].GetBatchId() != 1 || s[0].GetOutcome() != pb.Outcome_OUTCOME_ACK {
+		t.Errorf("settled %v", s)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(handled) != "[current same-batch]" {
+		t.Errorf("handled %v", handled)
+	}
+}
