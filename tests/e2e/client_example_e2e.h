@@ -44,6 +44,10 @@
 
 namespace kafka_sidecar::testing {
 
+// The repository the example handlers live in. From the build, not
+// __FILE__: ccache's base-dir rewriting makes __FILE__ relative.
+inline std::string RepoRoot() { return KAFKA_SIDECAR_SOURCE_DIR; }
+
 class ClientExampleE2eTest : public E2eTest {
  protected:
   static constexpr int kPartitions = 3;

@@ -18,14 +18,6 @@
 namespace kafka_sidecar::testing {
 namespace {
 
-// This file is tests/e2e/client_go_e2e_test.cc; the build passes it by
-// absolute path, which locates the repository without extra build config.
-std::string RepoRoot() {
-  std::string path = __FILE__;
-  for (int i = 0; i < 3; ++i) path = path.substr(0, path.rfind('/'));
-  return path;
-}
-
 // The Go toolchain: where the Go distribution installs it, else on PATH.
 std::string FindGo() {
   std::vector<std::string> candidates = {"/usr/local/go/bin/go"};

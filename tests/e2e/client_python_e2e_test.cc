@@ -10,14 +10,6 @@
 namespace kafka_sidecar::testing {
 namespace {
 
-// This file is tests/e2e/client_python_e2e_test.cc; the build passes it by
-// absolute path, which locates the repository without extra build config.
-std::string RepoRoot() {
-  std::string path = __FILE__;
-  for (int i = 0; i < 3; ++i) path = path.substr(0, path.rfind('/'));
-  return path;
-}
-
 class ClientPythonE2eTest : public ClientExampleE2eTest {};
 
 TEST_F(ClientPythonE2eTest, ExampleHandlerProcessesRejectsAndSurvivesAKill) {
