@@ -86,7 +86,6 @@ absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& con
       // grpc.health.v1 answers like /readyz: SERVING once Kafka is reachable
       // and the group joined.
       [self](const HealthStatus& status) { self->SetGrpcServing(status.ready); });
-  app->health_ = app->health_monitor_.get();
   return app;
 }
 
@@ -111,9 +110,8 @@ absl::Status SidecarApp::Start() {
   listener_ = std::move(*listener);
   grpc_address_ = listener_->address();
   if (!config_.server.http_listen.empty()) {
-    const HealthSource& health = health_ != nullptr ? *health_ : static_health_;
-    auto admin =
-        AdminServer::Start(config_.server.http_listen, *stats_collector_, health, stats_);
+    auto admin = AdminServer::Start(config_.server.http_listen, *stats_collector_,
+                                    *health_monitor_, stats_);
     if (!admin.ok()) return admin.status();
     admin_ = std::move(*admin);
     spdlog::info("admin HTTP on {}", admin_->address());

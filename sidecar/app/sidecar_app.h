@@ -20,7 +20,6 @@
 #include "sidecar/common/periodic.h"
 #include "sidecar/health/health_monitor.h"
 #include "sidecar/health/health_status.h"
-#include "sidecar/health/static_health.h"
 #include "sidecar/kafka/kafka_consumer_impl.h"
 #include "sidecar/server/grpc_listener.h"
 #include "sidecar/server/sidecar_service.h"
@@ -69,14 +68,11 @@ class SidecarApp {
   std::string grpc_address_;
   bool started_ = false;
   bool shut_down_ = false;
-  // What /healthz, /readyz and /metrics report; null = static_health_
-  // (always live and ready).
-  const HealthSource* health_ = nullptr;
+  // What /healthz, /readyz, /metrics and gRPC health report.
   std::unique_ptr<HealthMonitor> health_monitor_;
   // Threads that read everything above: stopped before any of it goes.
   Periodic health_checks_;
   Periodic stats_lines_;
-  StaticHealth static_health_;
   // Last, so it is destroyed first: it reads the collector, stats and health.
   std::unique_ptr<AdminServer> admin_;
 };

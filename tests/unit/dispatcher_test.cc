@@ -19,6 +19,7 @@
 #include "sidecar/deadletter/dead_letter_producer.h"
 #include "sidecar/dispatch/batch_id.h"
 #include "sidecar/stream/stream_session.h"
+#include "tests/support/fake_clock.h"
 #include "sidecar/stream/stream_writer.h"
 
 namespace kafka_sidecar {
@@ -49,15 +50,6 @@ using ::testing::SaveArg;
 using ::testing::StrictMock;
 
 constexpr int kIndex = 3;
-
-class FakeClock : public Clock {
- public:
-  MonoTime Now() const override { return now_; }
-  void Advance(Millis d) { now_ += d; }
-
- private:
-  MonoTime now_ = MonoTime{} + std::chrono::hours(1);
-};
 
 // Jitter factor 1.0 by default: backoffs are exactly base × 2^(n-1).
 class FixedRandom : public Random {

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/fake_clock.h"
 
 namespace kafka_sidecar {
 namespace {
@@ -16,15 +17,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Return;
 using ::testing::StrictMock;
-
-class FakeClock : public Clock {
- public:
-  MonoTime Now() const override { return now_; }
-  void Advance(Millis d) { now_ += d; }
-
- private:
-  MonoTime now_ = MonoTime{} + std::chrono::hours(1);
-};
 
 class FakeKafka : public KafkaPartitionView {
  public:
