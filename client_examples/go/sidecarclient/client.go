@@ -60,7 +60,8 @@ type Counts struct {
 // On cancel it stops taking new batches, finishes the one each partition is
 // working on, settles it and closes the stream; batches not started go back
 // to the sidecar with the stream. On Draining it processes and settles every
-// batch it holds, then closes the stream.
+// batch it holds, then closes the stream. Batches held for half the
+// sidecar's ack timeout are extended by another one.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Target == "" {
 		return errors.New("sidecarclient: Config.Target is empty")
@@ -122,6 +123,9 @@ func Run(ctx context.Context, cfg Config) error {
 // tests release their blocked handlers only then.
 var testHookFinishing func()
 
+// errWritesClosed: the handler closed its side of the stream.
+var errWritesClosed = errors.New("sidecarclient: the stream's writes are closed")
+
 type client struct {
 	cfg  Config
 	stub pb.ConsumerSidecarClient
@@ -145,15 +149,23 @@ type received struct {
 func (c *client) session(ctx context.Context) (sessionResult, error) {
 	// The stream outlives ctx: a stop still settles over it.
 	sctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	var extender sync.WaitGroup
+	defer func() {
+		cancel()
+		extender.Wait()
+	}()
 	stream, err := c.stub.Consume(sctx)
 	if err != nil {
 		return sessionFailed, err
 	}
 	var sendMu sync.Mutex // a gRPC stream allows one sender at a time
+	writesClosed := false // guarded by sendMu
 	send := func(req *pb.ConsumeRequest) error {
 		sendMu.Lock()
 		defer sendMu.Unlock()
+		if writesClosed {
+			return errWritesClosed
+		}
 		return stream.Send(req)
 	}
 	if err := send(&pb.ConsumeRequest{Request: &pb.ConsumeRequest_Subscribe{Subscribe: &pb.Subscribe{
@@ -181,7 +193,9 @@ func (c *client) session(ctx context.Context) (sessionResult, error) {
 	}()
 
 	result := sessionFailed
+	extending := false
 	workers := map[string]*partitionWorker{}
+	held := newHeldBatches()
 	var wg sync.WaitGroup
 	settle := func(s []*pb.Settlement) error {
 		return send(&pb.ConsumeRequest{Request: &pb.ConsumeRequest_Settle{Settle: &pb.Settle{Settlements: s}}})
@@ -197,6 +211,7 @@ func (c *client) session(ctx context.Context) (sessionResult, error) {
 		}
 		wg.Wait()
 		sendMu.Lock()
+		writesClosed = true
 		_ = stream.CloseSend()
 		sendMu.Unlock()
 		t := time.NewTimer(c.cfg.CloseTimeout)
@@ -235,7 +250,16 @@ func (c *client) session(ctx context.Context) (sessionResult, error) {
 				result = sessionSubscribed
 				c.cfg.Counts.Streams.Add(1)
 				c.cfg.Logger.Info("subscribed", "stream_id", x.Subscribed.GetStreamId(),
-					"group_id", x.Subscribed.GetGroupId(), "topics", x.Subscribed.GetTopics())
+					"group_id", x.Subscribed.GetGroupId(), "topics", x.Subscribed.GetTopics(),
+					"ack_timeout_ms", x.Subscribed.GetAckTimeoutMs())
+				if ms := x.Subscribed.GetAckTimeoutMs(); ms > 0 && !extending {
+					extending = true
+					extender.Add(1)
+					go func() {
+						defer extender.Done()
+						extendHeld(sctx, time.Duration(ms)*time.Millisecond, held, send)
+					}()
+				}
 			case *pb.ConsumeResponse_Batch:
 				key := fmt.Sprintf("%s/%d", x.Batch.GetTopic(), x.Batch.GetPartition())
 				w := workers[key]
@@ -246,9 +270,11 @@ func (c *client) session(ctx context.Context) (sessionResult, error) {
 					go w.wakeOnDone(sctx)
 					go func() {
 						defer wg.Done()
-						w.run(sctx, c.cfg.Handler, c.cfg.Counts, settle)
+						w.run(sctx, c.cfg.Handler, c.cfg.Counts, settle, held.remove)
 					}()
 				}
+				// The sidecar's ack deadline runs from now, queued or not.
+				held.add(x.Batch.GetBatchId(), time.Now())
 				w.push(x.Batch)
 			case *pb.ConsumeResponse_Assignment:
 				c.cfg.Logger.Info("assignment changed",

@@ -278,3 +278,122 @@ func TestCancelFinishesTheCurrentBatchOnly(t *testing.T) {
 		t.Errorf("handled %v", handled)
 	}
 }
+
+// extendedUntil reads Extends until every id in want was named, and returns
+// every id named on the way.
+func (fs *fakeStream) extendedUntil(t *testing.T, want ...uint64) map[uint64]bool {
+	t.Helper()
+	named := map[uint64]bool{}
+	deadline := time.After(waitFor)
+	for {
+		missing := false
+		for _, id := range want {
+			missing = missing || !named[id]
+		}
+		if !missing {
+			return named
+		}
+		select {
+		case e := <-fs.extends:
+			if e.GetExtendMs() != 0 {
+				t.Errorf("Extend.extend_ms = %d, want 0 (another ack_timeout_ms)", e.GetExtendMs())
+			}
+			for _, id := range e.GetBatchIds() {
+				named[id] = true
+			}
+		case <-deadline:
+			t.Fatalf("no Extend named all of %v while they were held; named %v", want, named)
+			return nil
+		}
+	}
+}
+
+func TestExtendsHeldBatchesUntilTheyAreSettled(t *testing.T) {
+	extended := make(chan struct{})
+	hs := startHarnessWithAckTimeout(t, func(_ context.Context, m *Message) (bool, error) {
+		// Held until the test saw the Extend: far past the 200 ms ack timeout.
+		select {
+		case <-extended:
+			return true, nil
+		case <-time.After(waitFor):
+			return false, errors.New("no Extend seen")
+		}
+	}, 200)
+	fs := hs.nextStream()
+	fs.sendBatchAt(42, 0, 0, "slow")
+	// Queued behind batch 42: its sidecar deadline runs as well.
+	fs.sendBatchAt(43, 0, 1, "queued")
+	named := fs.extendedUntil(t, 42, 43)
+	close(extended)
+	got := fs.settlementsByBatch(t, 2)
+	for _, id := range []uint64{42, 43} {
+		if s := got[id]; len(s) != 1 || s[0].GetOutcome() != pb.Outcome_OUTCOME_ACK {
+			t.Errorf("batch %d: %v", id, s)
+		}
+	}
+	if len(named) != 2 {
+		t.Errorf("Extends named %v, want only the held batches 42 and 43", named)
+	}
+}
+
+func TestExtendNeverNamesABatchOfAnEarlierStream(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	extended := make(chan struct{})
+	hs := startHarnessWithAckTimeout(t, func(ctx context.Context, m *Message) (bool, error) {
+		switch string(m.Value) {
+		case "cut-off":
+			entered <- struct{}{}
+			<-ctx.Done()
+			return false, ctx.Err()
+		case "held":
+			select {
+			case <-extended:
+				return true, nil
+			case <-time.After(waitFor):
+				return false, errors.New("no Extend seen")
+			}
+		}
+		return true, nil
+	}, 200)
+	first := hs.nextStream()
+	first.sendBatch(1, 0, "cut-off")
+	select {
+	case <-entered:
+	case <-time.After(waitFor):
+		t.Fatal("handler not called")
+	}
+	first.end <- errors.New("dropped")
+
+	second := hs.nextStream()
+	second.sendBatch(2, 0, "held")
+	named := second.extendedUntil(t, 2)
+	close(extended)
+	if s := second.nextSettle(t).GetSettlements(); s[0].GetBatchId() != 2 {
+		t.Errorf("settled %v", s)
+	}
+	if named[1] {
+		t.Errorf("the new stream was sent an Extend for batch 1 of the dropped one: %v", named)
+	}
+}
+
+func TestExtendDueRestartsTheClockOfWhatItReturns(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	h := newHeldBatches()
+	h.add(7, t0)
+	h.add(3, t0.Add(40*time.Millisecond))
+	h.add(9, t0.Add(90*time.Millisecond))
+	if ids := h.due(t0.Add(99*time.Millisecond), 100*time.Millisecond); len(ids) != 0 {
+		t.Errorf("due before the age: %v", ids)
+	}
+	if ids := h.due(t0.Add(140*time.Millisecond), 100*time.Millisecond); fmt.Sprint(ids) != "[3 7]" {
+		t.Errorf("due at 140ms = %v, want [3 7]", ids)
+	}
+	// 3 and 7 restarted at 140 ms; 9 is due at 190 ms.
+	if ids := h.due(t0.Add(200*time.Millisecond), 100*time.Millisecond); fmt.Sprint(ids) != "[9]" {
+		t.Errorf("due at 200ms = %v, want [9]", ids)
+	}
+	h.remove(3)
+	if ids := h.due(t0.Add(300*time.Millisecond), 100*time.Millisecond); fmt.Sprint(ids) != "[7 9]" {
+		t.Errorf("due at 300ms = %v, want [7 9] (3 was removed)", ids)
+	}
+}

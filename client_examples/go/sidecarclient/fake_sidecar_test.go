@@ -22,12 +22,15 @@ const waitFor = 10 * time.Second
 type fakeSidecar struct {
 	pb.UnimplementedConsumerSidecarServer
 	streams chan *fakeStream
+	// ackTimeoutMs goes out in every Subscribed (0 = none: no Extends).
+	ackTimeoutMs uint32
 }
 
 type fakeStream struct {
 	subscribe *pb.Subscribe
 	send      chan *pb.ConsumeResponse
 	settles   chan *pb.Settle
+	extends   chan *pb.Extend
 	// end ends the call with the given status (nil = OK).
 	end chan error
 	// halfClosed is closed when the handler closed its side of the stream.
@@ -43,11 +46,12 @@ func (f *fakeSidecar) Consume(stream grpc.BidiStreamingServer[pb.ConsumeRequest,
 		subscribe:  first.GetSubscribe(),
 		send:       make(chan *pb.ConsumeResponse, 100),
 		settles:    make(chan *pb.Settle, 1000),
+		extends:    make(chan *pb.Extend, 1000),
 		end:        make(chan error, 1),
 		halfClosed: make(chan struct{}),
 	}
 	if err := stream.Send(&pb.ConsumeResponse{Response: &pb.ConsumeResponse_Subscribed{
-		Subscribed: &pb.Subscribed{StreamId: "s", GroupId: "g"}}}); err != nil {
+		Subscribed: &pb.Subscribed{StreamId: "s", GroupId: "g", AckTimeoutMs: f.ackTimeoutMs}}}); err != nil {
 		return err
 	}
 	go func() {
@@ -59,6 +63,9 @@ func (f *fakeSidecar) Consume(stream grpc.BidiStreamingServer[pb.ConsumeRequest,
 			}
 			if s := req.GetSettle(); s != nil {
 				fs.settles <- s
+			}
+			if e := req.GetExtend(); e != nil {
+				fs.extends <- e
 			}
 		}
 	}()
@@ -90,9 +97,14 @@ type harness struct {
 
 func startHarness(t *testing.T, h Handler) *harness {
 	t.Helper()
+	return startHarnessWithAckTimeout(t, h, 0)
+}
+
+func startHarnessWithAckTimeout(t *testing.T, h Handler, ackTimeoutMs uint32) *harness {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
-	fake := &fakeSidecar{streams: make(chan *fakeStream, 10)}
+	fake := &fakeSidecar{streams: make(chan *fakeStream, 10), ackTimeoutMs: ackTimeoutMs}
 	pb.RegisterConsumerSidecarServer(srv, fake)
 	go func() { _ = srv.Serve(lis) }()
 

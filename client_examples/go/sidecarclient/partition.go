@@ -80,8 +80,12 @@ func (w *partitionWorker) wakeOnDone(ctx context.Context) {
 }
 
 // run processes batches until next says stop; settle sends each batch's
-// settlements (one Settle per batch).
-func (w *partitionWorker) run(ctx context.Context, h Handler, counts *Counts, settle func([]*pb.Settlement) error) {
+// settlements (one Settle per batch). release is told of every batch the
+// worker is done with: settled, cut off, or left queued when it exits (the
+// sidecar takes those back with the stream).
+func (w *partitionWorker) run(ctx context.Context, h Handler, counts *Counts,
+	settle func([]*pb.Settlement) error, release func(batchID uint64)) {
+	defer w.releaseQueued(release)
 	for {
 		b := w.next(ctx)
 		if b == nil {
@@ -89,11 +93,22 @@ func (w *partitionWorker) run(ctx context.Context, h Handler, counts *Counts, se
 		}
 		s := processBatch(ctx, h, b, counts)
 		if s == nil {
+			release(b.GetBatchId())
 			return
 		}
-		if err := settle(s); err != nil {
+		err := settle(s)
+		release(b.GetBatchId())
+		if err != nil {
 			return
 		}
 		counts.Batches.Add(1)
+	}
+}
+
+func (w *partitionWorker) releaseQueued(release func(batchID uint64)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, b := range w.queue {
+		release(b.GetBatchId())
 	}
 }

@@ -18,6 +18,9 @@ Delivery rules the helper keeps:
   the client settles every batch it holds, closes the stream and ``run()``
   returns. After ``stop()`` batches that arrive are not started: the sidecar
   gets them back when the stream closes.
+* A batch held (being handled, or queued behind a slow one of its partition)
+  for half the sidecar's ``ack_timeout_ms`` is extended by another ack
+  timeout, so a slow handler is not redelivered what it is still working on.
 """
 from __future__ import annotations
 
@@ -175,7 +178,7 @@ class _PartitionWorker:
                     s.send(settle_request(batch.batch_id, outcomes))
                     s.record(outcomes)
             finally:
-                s.outstanding.done()
+                s.release(batch.batch_id)
 
 
 class _Stream:
@@ -193,6 +196,9 @@ class _Stream:
         self._call = None
         self._ended = threading.Event()
         self._workers: Dict[Tuple[str, int], _PartitionWorker] = {}
+        # Batch id -> when it was sent or last extended; guarded by _lock.
+        self._held: Dict[int, float] = {}
+        self._extender: Optional[threading.Thread] = None
         self.outstanding = _Outstanding()
         self.abandoned = False
         self.subscribed = None
@@ -224,6 +230,39 @@ class _Stream:
 
     def record(self, outcomes):
         self._stats.add(outcomes)
+
+    def release(self, batch_id: int):
+        """A dispatched batch was settled or abandoned."""
+        with self._lock:
+            self._held.pop(batch_id, None)
+        self.outstanding.done()
+
+    # --- extending held batches ---
+
+    def _start_extender(self, ack_timeout_ms: int):
+        if ack_timeout_ms <= 0 or self._extender is not None:
+            return
+        self._extender = threading.Thread(
+            target=self._run_extender, args=(ack_timeout_ms / 1000.0,),
+            name="sidecar-extender", daemon=True)
+        self._extender.start()
+
+    def _run_extender(self, ack_timeout_s: float):
+        # Half the ack timeout leaves the other half for the Extend to arrive.
+        half = ack_timeout_s / 2
+        period = max(ack_timeout_s / 4, 0.02)
+        while not self._ended.wait(period):
+            now = time.monotonic()
+            with self._lock:
+                if self._writes_closed:
+                    return
+                due = sorted(i for i, since in self._held.items() if now - since >= half)
+                for batch_id in due:
+                    self._held[batch_id] = now
+            if due:
+                # extend_ms 0 = another ack_timeout_ms from now. send() drops
+                # it if writes closed meanwhile.
+                self.send(pb.ConsumeRequest(extend=pb.Extend(batch_ids=due)))
 
     # --- ending ---
 
@@ -262,9 +301,10 @@ class _Stream:
                     self._dispatch(response.batch)
                 elif kind == "subscribed":
                     self.subscribed = response.subscribed
-                    log.info("subscribed: stream %s, group %s, topics %s",
+                    log.info("subscribed: stream %s, group %s, topics %s, ack timeout %d ms",
                              self.subscribed.stream_id, self.subscribed.group_id,
-                             list(self.subscribed.topics))
+                             list(self.subscribed.topics), self.subscribed.ack_timeout_ms)
+                    self._start_extender(self.subscribed.ack_timeout_ms)
                 elif kind == "assignment":
                     log.info("assignment: +%d -%d partitions",
                              len(response.assignment.assigned), len(response.assignment.revoked))
@@ -282,6 +322,8 @@ class _Stream:
             self._ended.set()
             self._close_writes()
             self.abandoned = True
+            if self._extender is not None:
+                self._extender.join()
             for w in self._workers.values():
                 w.close()
             for w in self._workers.values():
@@ -294,6 +336,8 @@ class _Stream:
             # work, the sidecar gets it back when the stream closes.
             if self._writes_closed or self._finish_reason == "stopped":
                 return
+            # The sidecar's ack deadline runs from now, queued or not.
+            self._held[batch.batch_id] = time.monotonic()
         key = (batch.topic, batch.partition)
         worker = self._workers.get(key)
         if worker is None:

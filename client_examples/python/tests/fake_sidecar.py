@@ -55,6 +55,13 @@ class FakeStream:
     def settled_batches(self):
         return {s.batch_id for s in self.settlements()}
 
+    def extends(self):
+        with self._lock:
+            return [r.extend for r in self.requests if r.WhichOneof("request") == "extend"]
+
+    def extended_batches(self):
+        return {i for e in self.extends() for i in e.batch_ids}
+
     def subscribe(self):
         with self._lock:
             firsts = [r.subscribe for r in self.requests if r.WhichOneof("request") == "subscribe"]
@@ -66,8 +73,9 @@ class FakeStream:
 
 
 class FakeSidecar(pb_grpc.ConsumerSidecarServicer):
-    def __init__(self):
+    def __init__(self, ack_timeout_ms=30000):
         self._lock = threading.Lock()
+        self._ack_timeout_ms = ack_timeout_ms
         self.streams = []
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
         pb_grpc.add_ConsumerSidecarServicer_to_server(self, self._server)
@@ -101,7 +109,8 @@ class FakeSidecar(pb_grpc.ConsumerSidecarServicer):
 
         threading.Thread(target=read, daemon=True).start()
         yield pb.ConsumeResponse(subscribed=pb.Subscribed(
-            stream_id=f"s{len(self.streams)}", group_id="g", topics=["t"], ack_timeout_ms=30000))
+            stream_id=f"s{len(self.streams)}", group_id="g", topics=["t"],
+            ack_timeout_ms=self._ack_timeout_ms))
         try:
             while True:
                 item = s._out.get()

@@ -199,3 +199,36 @@ def test_stop_settles_what_it_holds_and_takes_no_new_work(sidecar, run_client):
     assert s.settled_batches() == {1}
     assert handled == [0]
     assert s.half_closed
+
+
+@pytest.fixture
+def short_ack_sidecar():
+    fake = FakeSidecar(ack_timeout_ms=200)
+    yield fake
+    fake.stop()
+
+
+def test_extends_held_batches_until_they_are_settled(short_ack_sidecar, run_client):
+    extended = threading.Event()
+    handled = []
+
+    def handler(m):
+        # Held until the test saw the Extend: far past the 200 ms ack timeout.
+        if not extended.wait(10):
+            raise TimeoutError("no Extend seen")
+        handled.append(m.offset)
+        return True
+
+    run_client(short_ack_sidecar.target, handler)
+    s = short_ack_sidecar.stream(0)
+    s.send_batch(42, "t", 0, [0])
+    # Queued behind batch 42: its sidecar deadline runs as well.
+    s.send_batch(43, "t", 0, [1])
+    wait_until(lambda: {42, 43} <= s.extended_batches(), what="an Extend naming batches 42 and 43")
+    extended.set()
+    wait_until(lambda: s.settled_batches() == {42, 43}, what="both batches settled")
+    assert handled == [0, 1]
+    assert all(x.outcome == pb.OUTCOME_ACK for x in s.settlements())
+    extends = s.extends()
+    assert all(e.extend_ms == 0 for e in extends), "0 = another ack_timeout_ms"
+    assert s.extended_batches() <= {42, 43}, extends
