@@ -1,16 +1,38 @@
-// A minimal kafka-sidecar handler in C++: subscribes, "processes" each
-// message (counts it and its bytes), acks every batch, reconnects with
-// backoff when the stream drops, and settles what it holds on Draining.
+// A minimal kafka-sidecar handler in C++, and the benchmark's handler: K
+// streams over one channel, each subscribing, "processing" each message
+// (counting it and its bytes), acking every batch as it arrives,
+// reconnecting with backoff when its stream drops, and leaving on Draining,
+// on SIGTERM/SIGINT, or once --expect messages are acked.
 //
 //   ack_handler --target 127.0.0.1:50051 [--expect N] [--name NAME]
+//               [--streams K] [--delay-ms D] [--samples-out FILE]
 //
-// With --expect N it exits once N messages are acked, printing the
-// sidecar's GetStats as JSON.
+// --expect N counts across all streams; on reaching it the handler closes its
+// streams and prints the sidecar's GetStats as JSON. --delay-ms makes it a
+// slow handler (D ms before acking each batch). --samples-out writes, at
+// exit, one line per message received: "<id> <ts_us> <recv_us>", id and
+// ts_us read from the bench_produce payload (-1 when absent), recv_us the
+// CLOCK_REALTIME microseconds when Read() returned its batch.
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
@@ -21,102 +43,372 @@ namespace v1 = kafka_sidecar::v1;
 
 namespace {
 
+constexpr const char* kUsage =
+    "usage: ack_handler --target HOST:PORT [--expect N] [--name NAME] [--streams K] "
+    "[--delay-ms D] [--samples-out FILE]\n";
+
 struct Options {
   std::string target = "127.0.0.1:50051";
   std::string name = "cpp-ack-handler";
-  uint64_t expect = 0;  // 0 = run until the sidecar drains
+  uint64_t expect = 0;  // 0 = run until the sidecar drains or a signal
+  uint32_t streams = 1;
+  uint32_t delay_ms = 0;
+  std::string samples_out;
 };
+
+[[noreturn]] void BadFlags(const std::string& why) {
+  std::fprintf(stderr, "ack_handler: %s\n%s", why.c_str(), kUsage);
+  std::exit(2);
+}
+
+uint64_t ParseUint(const std::string& flag, const char* text, uint64_t min, uint64_t max) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min || v > max) {
+    BadFlags(flag + ": expected an integer in [" + std::to_string(min) + ", " +
+             std::to_string(max) + "], got '" + text + "'");
+  }
+  return v;
+}
 
 Options Parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  if (argc % 2 != 1) BadFlags("every flag takes a value");
+  for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--target") o.target = argv[i + 1];
-    else if (k == "--name") o.name = argv[i + 1];
-    else if (k == "--expect") o.expect = std::strtoull(argv[i + 1], nullptr, 10);
-    else {
-      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
-      std::exit(2);
-    }
+    const char* v = argv[i + 1];
+    if (k == "--target") o.target = v;
+    else if (k == "--name") o.name = v;
+    else if (k == "--expect") o.expect = ParseUint(k, v, 0, UINT64_MAX);
+    else if (k == "--streams") o.streams = static_cast<uint32_t>(ParseUint(k, v, 1, 1024));
+    else if (k == "--delay-ms") o.delay_ms = static_cast<uint32_t>(ParseUint(k, v, 0, 3600000));
+    else if (k == "--samples-out") o.samples_out = v;
+    else BadFlags("unknown flag " + k);
   }
   return o;
 }
 
-// One stream's life; returns true when the sidecar said it is draining or
-// the expected count was reached (nothing more to do).
-bool RunStream(v1::ConsumerSidecar::Stub& stub, const Options& o, uint64_t* acked) {
+int64_t RealtimeUs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+// The integer after `key` in a bench_produce payload; -1 when absent.
+int64_t ScanInt(std::string_view payload, std::string_view key) {
+  const size_t at = payload.find(key);
+  if (at == std::string_view::npos) return -1;
+  const char* p = payload.data() + at + key.size();
+  int64_t v = -1;
+  if (std::from_chars(p, payload.data() + payload.size(), v).ec != std::errc()) return -1;
+  return v;
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof(digits), v).ptr);
+}
+
+struct Sample {
+  int64_t id;
+  int64_t ts_us;
+  int64_t recv_us;
+};
+
+bool WriteSamples(const std::string& path, const std::vector<std::vector<Sample>>& per_stream) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    std::fprintf(stderr, "ack_handler: --samples-out %s: %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  std::string out;
+  bool ok = true;
+  for (const auto& samples : per_stream) {
+    out.clear();
+    out.reserve(samples.size() * 48);
+    for (const Sample& s : samples) {
+      AppendInt(out, s.id);
+      out.push_back(' ');
+      AppendInt(out, s.ts_us);
+      out.push_back(' ');
+      AppendInt(out, s.recv_us);
+      out.push_back('\n');
+    }
+    ok = ok && std::fwrite(out.data(), 1, out.size(), f) == out.size();
+  }
+  if (std::fclose(f) != 0 || !ok) {
+    std::fprintf(stderr, "ack_handler: --samples-out %s: write failed\n", path.c_str());
+    return false;
+  }
+  return true;
+}
+
+using Stream = grpc::ClientReaderWriter<v1::ConsumeRequest, v1::ConsumeResponse>;
+
+// Why the handler stops; the first reason wins.
+enum class StopReason { kNone, kExpectReached, kDraining, kSignal };
+
+// What the stream threads, the signal thread and main share.
+struct Shared {
+  std::atomic<uint64_t> acked{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<bool> stopping{false};  // no stream (re)connects once set
+
+  std::mutex mu;
+  std::condition_variable cv;
+  StopReason reason = StopReason::kNone;  // guarded by mu
+  uint32_t live_streams = 0;              // guarded by mu
+
+  void Stop(StopReason r) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (reason == StopReason::kNone) reason = r;
+    stopping.store(true);
+    cv.notify_all();
+  }
+
+  // The reconnect backoff, cut short by a stop.
+  bool WaitForStop(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, d, [&] { return stopping.load(); });
+  }
+};
+
+// One stream thread's open call, as the other threads reach it: the signal
+// thread cancels it, main half-closes it once --expect is reached. Two locks,
+// so a cancel never waits behind a Write blocked on flow control.
+class Slot {
+ public:
+  // False (and nothing registered) once the handler is stopping, so a call
+  // opened during a stop cannot escape it.
+  bool Open(grpc::ClientContext* ctx, Stream* stream, const Shared& shared) {
+    std::lock_guard<std::mutex> c(ctx_mu_);
+    std::lock_guard<std::mutex> w(write_mu_);
+    if (shared.stopping.load()) return false;
+    ctx_ = ctx;
+    stream_ = stream;
+    writes_done_ = false;
+    return true;
+  }
+
+  void Close() {
+    std::lock_guard<std::mutex> c(ctx_mu_);
+    std::lock_guard<std::mutex> w(write_mu_);
+    ctx_ = nullptr;
+    stream_ = nullptr;
+  }
+
+  // False when the stream is broken or already half-closed.
+  bool Write(const v1::ConsumeRequest& req) {
+    std::lock_guard<std::mutex> w(write_mu_);
+    return stream_ != nullptr && !writes_done_ && stream_->Write(req);
+  }
+
+  // The sidecar ends the call on half-close, after the settlements before it.
+  void HalfClose() {
+    std::lock_guard<std::mutex> w(write_mu_);
+    if (stream_ == nullptr || writes_done_) return;
+    writes_done_ = true;
+    stream_->WritesDone();
+  }
+
+  void Cancel() {
+    std::lock_guard<std::mutex> c(ctx_mu_);
+    if (ctx_ != nullptr) ctx_->TryCancel();
+  }
+
+ private:
+  std::mutex ctx_mu_;
+  std::mutex write_mu_;
+  grpc::ClientContext* ctx_ = nullptr;
+  Stream* stream_ = nullptr;
+  bool writes_done_ = false;
+};
+
+// One call's life; true when it ended because the handler is done (no
+// reconnect), false when it dropped.
+bool RunStream(v1::ConsumerSidecar::Stub& stub, const Options& o, Shared& shared, Slot& slot,
+               std::vector<Sample>* samples) {
   grpc::ClientContext ctx;
-  auto stream = stub.Consume(&ctx);
-  v1::ConsumeRequest req;
-  req.mutable_subscribe()->set_handler_name(o.name);
-  if (!stream->Write(req)) return false;
+  std::unique_ptr<Stream> stream = stub.Consume(&ctx);
+  if (!slot.Open(&ctx, stream.get(), shared)) {
+    ctx.TryCancel();
+    stream->Finish();
+    return true;
+  }
+  v1::ConsumeRequest subscribe;
+  subscribe.mutable_subscribe()->set_handler_name(o.name);
+  slot.Write(subscribe);  // a failure shows as Read() returning false
+
+  v1::ConsumeRequest settle;
+  v1::Settlement* ack = settle.mutable_settle()->add_settlements();
+  ack->set_outcome(v1::OUTCOME_ACK);
   v1::ConsumeResponse resp;
-  uint64_t bytes = 0;
-  auto last_report = std::chrono::steady_clock::now();
+  bool drained = false;
+  // Reads until the sidecar ends the call, also after a half-close, since
+  // Finish() must not be called with responses still to read.
   while (stream->Read(&resp)) {
-    if (resp.has_subscribed()) {
+    if (resp.has_batch()) {
+      const int64_t recv_us = samples != nullptr ? RealtimeUs() : 0;
+      const v1::Batch& batch = resp.batch();
+      uint64_t bytes = 0;
+      for (const v1::Message& m : batch.messages()) {
+        bytes += m.value().size();
+        if (samples != nullptr) {
+          samples->push_back(
+              {ScanInt(m.value(), "\"id\":"), ScanInt(m.value(), "\"ts_us\":"), recv_us});
+        }
+      }
+      if (o.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.delay_ms));
+      ack->set_batch_id(batch.batch_id());
+      if (!slot.Write(settle)) continue;  // half-closed: the sidecar redelivers it elsewhere
+      const uint64_t n = static_cast<uint64_t>(batch.messages_size());
+      shared.bytes.fetch_add(bytes, std::memory_order_relaxed);
+      const uint64_t total = shared.acked.fetch_add(n, std::memory_order_relaxed) + n;
+      if (o.expect > 0 && total >= o.expect && !shared.stopping.load()) {
+        shared.Stop(StopReason::kExpectReached);
+      }
+    } else if (resp.has_subscribed()) {
       std::printf("subscribed as %s to group %s\n", resp.subscribed().stream_id().c_str(),
                   resp.subscribed().group_id().c_str());
-    } else if (resp.has_batch()) {
-      // The work: here, count messages and payload bytes.
-      for (const auto& m : resp.batch().messages()) bytes += m.value().size();
-      v1::ConsumeRequest settle;
-      v1::Settlement* s = settle.mutable_settle()->add_settlements();
-      s->set_batch_id(resp.batch().batch_id());
-      s->set_outcome(v1::OUTCOME_ACK);
-      if (!stream->Write(settle)) break;
-      *acked += resp.batch().messages_size();
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_report > std::chrono::seconds(1)) {
-        std::printf("acked %llu messages (%llu payload bytes this stream)\n",
-                    static_cast<unsigned long long>(*acked), static_cast<unsigned long long>(bytes));
-        std::fflush(stdout);
-        last_report = now;
-      }
-      if (o.expect > 0 && *acked >= o.expect) {
-        stream->WritesDone();
-        stream->Finish();
-        return true;
-      }
+      std::fflush(stdout);
     } else if (resp.has_draining()) {
       // Everything is settled as it arrives, so there is nothing to hand back.
-      std::printf("sidecar draining; acked %llu\n", static_cast<unsigned long long>(*acked));
-      stream->WritesDone();
-      stream->Finish();
-      return true;
+      std::printf("sidecar draining; acked %llu\n",
+                  static_cast<unsigned long long>(shared.acked.load()));
+      std::fflush(stdout);
+      drained = true;
+      shared.Stop(StopReason::kDraining);
+      slot.HalfClose();
     }
   }
-  grpc::Status st = stream->Finish();
+  const grpc::Status st = stream->Finish();
+  slot.Close();
+  if (drained || shared.stopping.load()) return true;
   std::fprintf(stderr, "stream ended: %s\n", st.ok() ? "ok" : st.error_message().c_str());
   return false;
+}
+
+void StreamThread(v1::ConsumerSidecar::Stub& stub, const Options& o, Shared& shared, Slot& slot,
+                  std::vector<Sample>* samples) {
+  auto backoff = std::chrono::milliseconds(100);
+  while (!RunStream(stub, o, shared, slot, samples)) {
+    if (shared.WaitForStop(backoff)) break;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+  std::lock_guard<std::mutex> lock(shared.mu);
+  --shared.live_streams;
+  shared.cv.notify_all();
+}
+
+void PrintStats(v1::ConsumerSidecar::Stub& stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::GetStatsResponse stats;
+  if (grpc::Status st = stub.GetStats(&ctx, v1::GetStatsRequest(), &stats); !st.ok()) {
+    std::fprintf(stderr, "GetStats: %s\n", st.error_message().c_str());
+    return;
+  }
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(stats, &json, opts);
+  std::printf("sidecar stats:\n%s", json.c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
+
+  // Blocked before any thread starts, so every thread (gRPC's too) inherits
+  // the mask and only the sigwait thread sees them. SIGUSR1 is main's way to
+  // end that thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Shared shared;
+  std::vector<Slot> slots(o.streams);
+  std::atomic<bool> exiting{false};
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGUSR1) {
+        if (exiting.load()) return;
+        continue;
+      }
+      shared.Stop(StopReason::kSignal);
+      for (Slot& s : slots) s.Cancel();
+    }
+  });
+
   auto channel = grpc::CreateChannel(o.target, grpc::InsecureChannelCredentials());
   auto stub = v1::ConsumerSidecar::NewStub(channel);
-  uint64_t acked = 0;
-  auto backoff = std::chrono::milliseconds(100);
-  while (!RunStream(*stub, o, &acked)) {
-    std::this_thread::sleep_for(backoff);  // reconnect backoff, not synchronisation
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  const bool sampling = !o.samples_out.empty();
+  std::vector<std::vector<Sample>> samples(o.streams);
+  if (sampling && o.expect > 0) {
+    for (auto& s : samples) s.reserve(o.expect / o.streams + o.expect / 10);
   }
-  std::printf("done: acked %llu messages\n", static_cast<unsigned long long>(acked));
-  if (o.expect > 0) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    v1::GetStatsResponse stats;
-    if (grpc::Status st = stub->GetStats(&ctx, v1::GetStatsRequest(), &stats); st.ok()) {
-      std::string json;
-      google::protobuf::util::JsonPrintOptions opts;
-      opts.add_whitespace = true;
-      opts.preserve_proto_field_names = true;
-      opts.always_print_primitive_fields = true;
-      (void)google::protobuf::util::MessageToJsonString(stats, &json, opts);
-      std::printf("sidecar stats:\n%s", json.c_str());
+  shared.live_streams = o.streams;
+  std::vector<std::thread> threads;
+  for (uint32_t i = 0; i < o.streams; ++i) {
+    threads.emplace_back(StreamThread, std::ref(*stub), std::cref(o), std::ref(shared),
+                         std::ref(slots[i]), sampling ? &samples[i] : nullptr);
+  }
+
+  // Progress at most once a second; on --expect, half-close every stream, and cancel
+  // what has not ended a few seconds later.
+  {
+    using Clock = std::chrono::steady_clock;
+    std::unique_lock<std::mutex> lock(shared.mu);
+    bool half_closed = false;
+    Clock::time_point half_closed_at;
+    auto last_report = Clock::now();
+    uint64_t last_reported = 0;
+    while (shared.live_streams > 0) {
+      shared.cv.wait_for(lock, std::chrono::seconds(1), [&] {
+        return shared.live_streams == 0 ||
+               (shared.reason == StopReason::kExpectReached && !half_closed);
+      });
+      if (shared.live_streams == 0) break;
+      const auto now = Clock::now();
+      if (shared.reason == StopReason::kExpectReached && !half_closed) {
+        lock.unlock();
+        for (Slot& s : slots) s.HalfClose();
+        lock.lock();
+        half_closed = true;
+        half_closed_at = now;
+      } else if (half_closed && now - half_closed_at > std::chrono::seconds(5)) {
+        lock.unlock();
+        for (Slot& s : slots) s.Cancel();
+        lock.lock();
+      }
+      if (const uint64_t acked = shared.acked.load();
+          acked != last_reported && now - last_report >= std::chrono::seconds(1)) {
+        std::printf("acked %llu messages (%llu payload bytes)\n",
+                    static_cast<unsigned long long>(acked),
+                    static_cast<unsigned long long>(shared.bytes.load()));
+        std::fflush(stdout);
+        last_report = now;
+        last_reported = acked;
+      }
     }
   }
-  return 0;
+  for (std::thread& t : threads) t.join();
+  exiting.store(true);
+  pthread_kill(signal_thread.native_handle(), SIGUSR1);
+  signal_thread.join();
+
+  std::printf("done: acked %llu messages\n", static_cast<unsigned long long>(shared.acked.load()));
+  std::fflush(stdout);
+  const bool samples_ok = !sampling || WriteSamples(o.samples_out, samples);
+  if (shared.reason == StopReason::kExpectReached) PrintStats(*stub);
+  return samples_ok ? 0 : 1;
 }
