@@ -69,11 +69,14 @@ class FixedRandom : public Random {
 
 class FakeQueue : public DispatchQueue {
  public:
-  void Consume(std::chrono::milliseconds, size_t max, std::vector<FetchedRecord>* out) override {
-    while (max-- > 0 && !records.empty()) {
+  bool Consume(std::chrono::milliseconds, size_t max, std::vector<FetchedRecord>* out) override {
+    size_t handed = 0;
+    while (handed < max && !records.empty()) {
       out->push_back(std::move(records.front()));
       records.pop_front();
+      ++handed;
     }
+    return handed < max;
   }
   void Wake() override {}
   std::deque<FetchedRecord> records;

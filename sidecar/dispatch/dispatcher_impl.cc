@@ -167,9 +167,9 @@ void DispatcherImpl::RunOnce(Millis max_wait) {
                      std::memory_order_relaxed);
   ProcessCommands();
   fetched_.clear();
-  queue_->Consume(NextWait(clock_.Now(), max_wait), options_.consume_batch, &fetched_);
+  const bool drained =
+      queue_->Consume(NextWait(clock_.Now(), max_wait), options_.consume_batch, &fetched_);
   const MonoTime now = clock_.Now();
-  const bool drained = fetched_.size() < options_.consume_batch;
   if (!fetched_.empty()) Ingest(fetched_, now);
   ProcessCommands();
   RunTimers(now);

@@ -27,8 +27,11 @@ struct FetchedRecord {
 class DispatchQueue : public Wakeable {
  public:
   // Appends up to `max` records to `out`, waiting up to `timeout` for the
-  // first; returns early when woken.
-  virtual void Consume(std::chrono::milliseconds timeout, size_t max,
+  // first; returns early when woken. Returns whether the queue was idle:
+  // nothing was queued when called, so batches that are not full should go
+  // out now rather than wait to fill. Records found already queued mean the
+  // dispatcher is behind, and fuller batches cost the handler less.
+  virtual bool Consume(std::chrono::milliseconds timeout, size_t max,
                        std::vector<FetchedRecord>* out) = 0;
 };
 

@@ -61,17 +61,22 @@ class FixedRandom : public Random {
 // Hands out the records queued on it; never blocks.
 class FakeQueue : public DispatchQueue {
  public:
-  void Consume(std::chrono::milliseconds timeout, size_t max,
+  // Idle when it hands out fewer than `max`: as if the records arrived
+  // while the dispatcher waited.
+  bool Consume(std::chrono::milliseconds timeout, size_t max,
                std::vector<FetchedRecord>* out) override {
     timeouts.push_back(timeout);
     if (throw_next) {
       throw_next = false;
       throw std::runtime_error("boom");
     }
-    while (max-- > 0 && !records.empty()) {
+    size_t handed = 0;
+    while (handed < max && !records.empty()) {
       out->push_back(std::move(records.front()));
       records.pop_front();
+      ++handed;
     }
+    return handed < max;
   }
   void Wake() override { ++wakes; }
 
