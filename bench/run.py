@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# --set section.key=value: applied to every sidecar the run starts.
+SIDECAR_SETTINGS: Dict[str, Dict] = {}
 
 
 def log(*args) -> None:
@@ -174,12 +176,18 @@ class Sidecar:
             "server": {"grpc_listen": f"127.0.0.1:{self.grpc_port}",
                        "http_listen": f"127.0.0.1:{self.http_port}"},
         }
-        for section, values in (extra or {}).items():
+        for section, values in list(SIDECAR_SETTINGS.items()) + list((extra or {}).items()):
             config.setdefault(section, {}).update(values)
         path = os.path.join(workdir, f"{name}.yaml")
         with open(path, "w") as f:
             json.dump(config, f)  # JSON is YAML
-        self.proc = Proc(name, [tools.sidecar, "--config", path], workdir)
+        argv = [tools.sidecar, "--config", path]
+        perf_dir = os.environ.get("BENCH_PERF_DIR")
+        if perf_dir:
+            # Profiling run: figures of this run measure perf, not the sidecar.
+            argv = ["perf", "record", "-F", "1999", "-g", "-o",
+                    os.path.join(perf_dir, f"{name}.perf.data"), "--"] + argv
+        self.proc = Proc(name, argv, workdir)
         wait_for(lambda: self.stats() is not None or not self.proc.alive(), 60, "sidecar /stats")
         if not self.proc.alive():
             raise RuntimeError(f"sidecar exited:\n{self.proc.tail()}")
@@ -257,11 +265,15 @@ def sidecar_throughput(tools: Tools, broker: Broker, workdir: str, topic: str, p
             raise RuntimeError(f"commits never reached {messages} for {lang}:\n{handler.tail()}")
         done = json.loads(out.strip().splitlines()[-1])["done_us"] / 1e6
         seconds = done - t0
+        stats = sidecar.stats() or {}
+        batches = int(stats.get("batches_delivered", 0))
         run = SidecarRun(lang, messages, seconds, messages / seconds,
-                         max(rss_max, sidecar.proc.peak_rss_mb() or 0), sidecar.proc.threads() or 0)
+                         max(rss_max, sidecar.proc.peak_rss_mb() or 0), sidecar.proc.threads() or 0,
+                         {"batches": batches,
+                          "mean_batch": int(stats.get("messages_delivered", 0)) / max(batches, 1)})
         log(f"  sidecar + {lang}{' x%d streams' % streams if streams > 1 else ''}: "
             f"{run.rate:,.0f} msg/s ({seconds:.2f} s), sidecar peak RSS {run.peak_rss_mb:.0f} MB, "
-            f"{run.threads} threads")
+            f"{run.threads} threads, mean batch {run.extra['mean_batch']:.0f}")
         return run
     finally:
         handler.stop()
@@ -471,6 +483,15 @@ def machine_facts(tools: Tools) -> dict:
     }
 
 
+def yaml_scalar(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text, text)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--build", required=True, help="a Release build tree")
@@ -482,8 +503,13 @@ def main() -> int:
     p.add_argument("--memory-seconds", type=int, default=30)
     p.add_argument("--only", nargs="*", default=["throughput", "latency", "memory", "scale"])
     p.add_argument("--out", default=os.path.join(REPO, "docs"))
-    p.add_argument("--label", default="", help="a name for this run in the report")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="sidecar config for every sidecar of the run (default: the defaults)")
     a = p.parse_args()
+    for setting in a.set:
+        key, _, value = setting.partition("=")
+        section, _, name = key.partition(".")
+        SIDECAR_SETTINGS.setdefault(section, {})[name] = yaml_scalar(value)
 
     from bench_report import write_report  # beside this file
 
