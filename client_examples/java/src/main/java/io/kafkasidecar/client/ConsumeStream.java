@@ -37,6 +37,7 @@ final class ConsumeStream implements ClientResponseObserver<ConsumeRequest, Cons
   private final ClientOptions options;
   private final ClientStats stats;
   private final Outstanding outstanding = new Outstanding();
+  private final Extender extender = new Extender();
   private final Map<String, ExecutorService> workers = new ConcurrentHashMap<>();
   private final CountDownLatch ended = new CountDownLatch(1);
   // finish() may be called before run() opened the call; closing waits for it.
@@ -73,6 +74,7 @@ final class ConsumeStream implements ClientResponseObserver<ConsumeRequest, Cons
       ended.await();
     } finally {
       abandoned = true;
+      extender.stop();
       closeWrites();
       for (ExecutorService w : workers.values()) w.shutdown();
       for (ExecutorService w : workers.values()) {
@@ -170,6 +172,8 @@ final class ConsumeStream implements ClientResponseObserver<ConsumeRequest, Cons
       case BATCH -> dispatch(response.getBatch());
       case SUBSCRIBED -> {
         subscribed = response.getSubscribed();
+        // ack_timeout_ms is a uint32: read it unsigned.
+        extender.start(subscribed.getAckTimeoutMs() & 0xFFFFFFFFL, this::send);
         log.info("subscribed: stream " + subscribed.getStreamId() + ", group "
             + subscribed.getGroupId() + ", topics " + subscribed.getTopicsList());
       }
@@ -212,6 +216,7 @@ final class ConsumeStream implements ClientResponseObserver<ConsumeRequest, Cons
       if (writesClosed || finishing == Result.STOPPED) return;
       outstanding.add();
     }
+    extender.held(batch.getBatchId());
     String key = batch.getTopic() + "/" + batch.getPartition();
     ExecutorService worker = workers.computeIfAbsent(key, k -> Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "partition-" + k);
@@ -237,6 +242,7 @@ final class ConsumeStream implements ClientResponseObserver<ConsumeRequest, Cons
       // the batch is left to the sidecar's ack timeout.
       log.log(Level.SEVERE, "batch " + batch.getBatchId() + " failed", e);
     } finally {
+      extender.released(batch.getBatchId());
       outstanding.done();
     }
   }

@@ -11,6 +11,7 @@ import io.kafkasidecar.v1.ConsumeRequest;
 import io.kafkasidecar.v1.ConsumeResponse;
 import io.kafkasidecar.v1.ConsumerSidecarGrpc;
 import io.kafkasidecar.v1.Draining;
+import io.kafkasidecar.v1.Extend;
 import io.kafkasidecar.v1.Message;
 import io.kafkasidecar.v1.Settle;
 import io.kafkasidecar.v1.Subscribed;
@@ -34,9 +35,16 @@ final class FakeSidecar extends ConsumerSidecarGrpc.ConsumerSidecarImplBase
   private final Server server;
   private final BlockingQueue<Conn> connections = new LinkedBlockingQueue<>();
   private final AtomicInteger streamIds = new AtomicInteger();
+  private final int ackTimeoutMs;
   final ManagedChannel channel;
 
   FakeSidecar() throws IOException {
+    this(0);
+  }
+
+  /** @param ackTimeoutMs sent in every Subscribed */
+  FakeSidecar(int ackTimeoutMs) throws IOException {
+    this.ackTimeoutMs = ackTimeoutMs;
     server = InProcessServerBuilder.forName(name).addService(this).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
   }
@@ -57,11 +65,14 @@ final class FakeSidecar extends ConsumerSidecarGrpc.ConsumerSidecarImplBase
         if (r.hasSubscribe()) {
           conn.handlerName = r.getSubscribe().getHandlerName();
           conn.send(ConsumeResponse.newBuilder()
-              .setSubscribed(Subscribed.newBuilder().setStreamId(conn.id).setGroupId("g"))
+              .setSubscribed(Subscribed.newBuilder().setStreamId(conn.id).setGroupId("g")
+                  .setAckTimeoutMs(ackTimeoutMs))
               .build());
           connections.add(conn);
         } else if (r.hasSettle()) {
           conn.settles.add(r.getSettle());
+        } else if (r.hasExtend()) {
+          conn.extendRequests.add(r.getExtend());
         }
       }
 
@@ -101,6 +112,7 @@ final class FakeSidecar extends ConsumerSidecarGrpc.ConsumerSidecarImplBase
   static final class Conn {
     final String id;
     final BlockingQueue<Settle> settles = new LinkedBlockingQueue<>();
+    final BlockingQueue<Extend> extendRequests = new LinkedBlockingQueue<>();
     final CountDownLatch halfClosed = new CountDownLatch(1);
     final CountDownLatch closed = new CountDownLatch(1);
     volatile String handlerName;
