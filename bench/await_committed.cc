@@ -17,19 +17,20 @@
 #include <string>
 #include <thread>
 
+#include "bench/bench_tool.h"
+
 namespace {
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+constexpr const char* kUsage =
+    "usage: bench_await_committed --bootstrap B --group G --topic T --partitions P "
+    "--target SUM [--timeout-s S]\n";
+
+[[noreturn]] void BadFlags(const std::string& why) {
+  bench::BadFlags("bench_await_committed", kUsage, why);
 }
 
-[[noreturn]] void Usage() {
-  std::fprintf(stderr,
-               "usage: bench_await_committed --bootstrap B --group G --topic T "
-               "--partitions P --target SUM [--timeout-s S]\n");
-  std::exit(2);
+uint64_t ParseUint(const std::string& flag, const char* text, uint64_t min, uint64_t max) {
+  return bench::ParseUint("bench_await_committed", kUsage, flag, text, min, max);
 }
 
 }  // namespace
@@ -39,20 +40,23 @@ int main(int argc, char** argv) {
   int partitions = 0;
   long long target = -1;
   int timeout_s = 600;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  if (argc % 2 != 1) BadFlags("every flag takes a value");
+  for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
     if (k == "--bootstrap") bootstrap = v;
     else if (k == "--group") group = v;
     else if (k == "--topic") topic = v;
-    else if (k == "--partitions") partitions = std::atoi(v);
-    else if (k == "--target") target = std::atoll(v);
-    else if (k == "--timeout-s") timeout_s = std::atoi(v);
-    else Usage();
+    else if (k == "--partitions") partitions = static_cast<int>(ParseUint(k, v, 1, 1000000));
+    else if (k == "--target") target = static_cast<long long>(ParseUint(k, v, 0, INT64_MAX));
+    else if (k == "--timeout-s") timeout_s = static_cast<int>(ParseUint(k, v, 1, 86400));
+    else BadFlags("unknown flag " + k);
   }
-  if (bootstrap.empty() || group.empty() || topic.empty() || partitions <= 0 || target < 0) {
-    Usage();
-  }
+  if (bootstrap.empty()) BadFlags("--bootstrap is required");
+  if (group.empty()) BadFlags("--group is required");
+  if (topic.empty()) BadFlags("--topic is required");
+  if (partitions <= 0) BadFlags("--partitions is required");
+  if (target < 0) BadFlags("--target is required");
 
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -80,7 +84,7 @@ int main(int argc, char** argv) {
         if (list->elems[i].offset > 0) sum += list->elems[i].offset;
       }
       if (sum >= target) {
-        std::printf("{\"done_us\":%lld,\"committed\":%lld}\n", static_cast<long long>(NowUs()), sum);
+        std::printf("{\"done_us\":%lld,\"committed\":%lld}\n", static_cast<long long>(bench::RealtimeUs()), sum);
         rc = 0;
         break;
       }

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_tool.h"
+
 namespace {
 
 constexpr const char* kUsage =
@@ -36,8 +38,7 @@ struct Options {
 };
 
 [[noreturn]] void BadFlags(const std::string& why) {
-  std::fprintf(stderr, "bench_produce: %s\n%s", why.c_str(), kUsage);
-  std::exit(2);
+  bench::BadFlags("bench_produce", kUsage, why);
 }
 
 [[noreturn]] void Fail(const std::string& why) {
@@ -46,13 +47,7 @@ struct Options {
 }
 
 uint64_t ParseCount(const std::string& flag, const char* text, uint64_t min) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min) {
-    BadFlags(flag + ": expected an integer >= " + std::to_string(min) + ", got '" + text + "'");
-  }
-  return v;
+  return bench::ParseUint("bench_produce", kUsage, flag, text, min, UINT64_MAX);
 }
 
 Options Parse(int argc, char** argv) {
@@ -84,12 +79,6 @@ Options Parse(int argc, char** argv) {
   if (o.size == 0) BadFlags("--size is required");
   if (o.partitions == 0) BadFlags("--partitions is required");
   return o;
-}
-
-int64_t RealtimeUs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
 double MonotonicSeconds() {
@@ -219,7 +208,7 @@ int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
   // ts_us keeps its digit count until the year 2286, so the last id with a
   // two-digit amount is the longest header.
-  if (ValueWriter::HeaderLength(o.messages - 1, 96, RealtimeUs()) + 2 > o.size) {
+  if (ValueWriter::HeaderLength(o.messages - 1, 96, bench::RealtimeUs()) + 2 > o.size) {
     BadFlags("--size " + std::to_string(o.size) + " is too small for ids up to " +
              std::to_string(o.messages - 1));
   }
@@ -234,7 +223,7 @@ int main(int argc, char** argv) {
   uint64_t i = 0;
   if (o.rate <= 0) {
     for (; i < o.messages; ++i) {
-      ProduceOne(rk, rkt, static_cast<int32_t>(i % o.partitions), value.Write(i, RealtimeUs()),
+      ProduceOne(rk, rkt, static_cast<int32_t>(i % o.partitions), value.Write(i, bench::RealtimeUs()),
                  value.size());
       if ((i & 1023) == 0) rd_kafka_poll(rk, 0);  // serve delivery reports
     }
@@ -248,7 +237,7 @@ int main(int argc, char** argv) {
                                : static_cast<uint64_t>(due_f);
       for (; i < due; ++i) {
         ProduceOne(rk, rkt, static_cast<int32_t>(i % o.partitions),
-                   value.Write(i, RealtimeUs()), value.size());
+                   value.Write(i, bench::RealtimeUs()), value.size());
       }
       rd_kafka_poll(rk, 0);
       if (i < o.messages) nanosleep(&tick, nullptr);

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/bench_tool.h"
+
 namespace {
 
 constexpr const char* kUsage =
@@ -36,8 +38,7 @@ struct Options {
 };
 
 [[noreturn]] void BadFlags(const std::string& why) {
-  std::fprintf(stderr, "bench_raw_consume: %s\n%s", why.c_str(), kUsage);
-  std::exit(2);
+  bench::BadFlags("bench_raw_consume", kUsage, why);
 }
 
 [[noreturn]] void Fail(const std::string& why) {
@@ -46,13 +47,7 @@ struct Options {
 }
 
 uint64_t ParseCount(const std::string& flag, const char* text) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v == 0) {
-    BadFlags(flag + ": expected a positive integer, got '" + text + "'");
-  }
-  return v;
+  return bench::ParseUint("bench_raw_consume", kUsage, flag, text, 1, UINT64_MAX);
 }
 
 Options Parse(int argc, char** argv) {
@@ -74,50 +69,6 @@ Options Parse(int argc, char** argv) {
   if (o.group.empty()) BadFlags("--group is required");
   if (o.messages == 0) BadFlags("--messages is required");
   return o;
-}
-
-int64_t RealtimeUs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-// The integer after `key` in a bench_produce payload; -1 when absent.
-int64_t ScanInt(std::string_view payload, std::string_view key) {
-  const size_t at = payload.find(key);
-  if (at == std::string_view::npos) return -1;
-  const char* p = payload.data() + at + key.size();
-  int64_t v = -1;
-  if (std::from_chars(p, payload.data() + payload.size(), v).ec != std::errc()) return -1;
-  return v;
-}
-
-void AppendInt(std::string& out, int64_t v) {
-  char digits[24];
-  out.append(digits, std::to_chars(digits, digits + sizeof(digits), v).ptr);
-}
-
-struct Sample {
-  int64_t id;
-  int64_t ts_us;
-  int64_t recv_us;
-};
-
-void WriteSamples(const std::string& path, const std::vector<Sample>& samples) {
-  std::string out;
-  out.reserve(samples.size() * 48);
-  for (const Sample& s : samples) {
-    AppendInt(out, s.id);
-    out.push_back(' ');
-    AppendInt(out, s.ts_us);
-    out.push_back(' ');
-    AppendInt(out, s.recv_us);
-    out.push_back('\n');
-  }
-  FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) Fail("--samples-out " + path + ": cannot open: " + std::strerror(errno));
-  const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
-  if (std::fclose(f) != 0 || !ok) Fail("--samples-out " + path + ": write failed");
 }
 
 rd_kafka_t* MakeConsumer(const Options& o) {
@@ -150,10 +101,10 @@ rd_kafka_t* MakeConsumer(const Options& o) {
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
   const bool sampling = !o.samples_out.empty();
-  std::vector<Sample> samples;
+  std::vector<bench::Sample> samples;
   if (sampling) samples.reserve(o.messages);
 
-  const int64_t deadline_us = RealtimeUs() + static_cast<int64_t>(o.timeout_s) * 1000000;
+  const int64_t deadline_us = bench::RealtimeUs() + static_cast<int64_t>(o.timeout_s) * 1000000;
   rd_kafka_t* rk = MakeConsumer(o);
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, o.topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -169,7 +120,7 @@ int main(int argc, char** argv) {
   int64_t last_us = 0;
   while (got < o.messages) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, kPollTimeoutMs);
-    const int64_t now = RealtimeUs();
+    const int64_t now = bench::RealtimeUs();
     if (now > deadline_us) {
       Fail("timed out after " + std::to_string(o.timeout_s) + " s with " + std::to_string(got) +
            " of " + std::to_string(o.messages) + " messages");
@@ -187,7 +138,7 @@ int main(int argc, char** argv) {
     const std::string_view payload(static_cast<const char*>(m->payload), m->len);
     touched = touched + payload.size() + (payload.empty() ? 0 : static_cast<uint8_t>(payload[0]));
     if (sampling) {
-      samples.push_back({ScanInt(payload, "\"id\":"), ScanInt(payload, "\"ts_us\":"), now});
+      samples.push_back(bench::SampleOf(payload, now));
     }
     if (got == 0) first_us = now;
     last_us = now;
@@ -200,13 +151,15 @@ int main(int argc, char** argv) {
   if (rd_kafka_resp_err_t e = rd_kafka_commit(rk, nullptr, 0); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     Fail(std::string("commit: ") + rd_kafka_err2str(e));
   }
-  const int64_t commit_done_us = RealtimeUs();
+  const int64_t commit_done_us = bench::RealtimeUs();
   if (rd_kafka_resp_err_t e = rd_kafka_consumer_close(rk); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::fprintf(stderr, "bench_raw_consume: close: %s\n", rd_kafka_err2str(e));
   }
   rd_kafka_destroy(rk);
 
-  if (sampling) WriteSamples(o.samples_out, samples);
+  if (std::string error; sampling && !bench::WriteSamples(o.samples_out, {samples}, &error)) {
+    Fail(error);
+  }
   const double span_s = static_cast<double>(last_us - first_us) / 1e6;
   std::printf(
       "{\"messages\":%llu,\"first_us\":%lld,\"last_us\":%lld,\"commit_done_us\":%lld,"

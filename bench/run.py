@@ -156,7 +156,7 @@ class Tools:
     @property
     def await_committed(self): return self.path("bench/bench_await_committed")
     @property
-    def ack_handler(self): return self.path("client_examples/cpp/ack_handler")
+    def ack_handler(self): return self.path("bench/bench_ack_handler")
 
 
 class Broker:

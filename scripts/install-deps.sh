@@ -56,17 +56,8 @@ fi
 # checks /metrics with Prometheus' own Python parser
 # (tests/support/parse_metrics.py). Pinned; reinstalled only when the
 # installed version differs.
-PROMETHEUS_CLIENT_VERSION=0.26.0
-VENV="$REPO_ROOT/.venv"
-if "$VENV/bin/python3" -c "import sys, importlib.metadata as m, prometheus_client.parser; \
-sys.exit(m.version('prometheus_client') != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
-  echo "install-deps: prometheus_client $PROMETHEUS_CLIENT_VERSION present in .venv"
-else
-  [ -x "$VENV/bin/python3" ] || /usr/bin/python3 -m venv "$VENV"
-  "$VENV/bin/python3" -m pip install --quiet --disable-pip-version-check \
-    "prometheus_client==$PROMETHEUS_CLIENT_VERSION"
-  echo "install-deps: installed prometheus_client $PROMETHEUS_CLIENT_VERSION into .venv"
-fi
+source "$REPO_ROOT/scripts/lib/venv_pins.sh"
+venv_pins install-deps prometheus_client==0.26.0
 
 # Each example handler installs its language's dependencies and generates its
 # stubs (client_examples/<lang>/setup.sh, idempotent).

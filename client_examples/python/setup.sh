@@ -8,28 +8,13 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$HERE/../.." && pwd)"
-VENV="${KAFKA_SIDECAR_VENV:-$REPO_ROOT/.venv}"
-PY="$VENV/bin/python3"
-
 # grpcio-tools bundles its own protoc and pins the protobuf runtime range;
 # protobuf is pinned too so the generated code and runtime always match.
 PINS=(grpcio==1.85.1 grpcio-tools==1.85.1 protobuf==7.36.2 pytest==8.3.5)
 
-[ -x "$PY" ] || /usr/bin/python3 -m venv "$VENV"
-
-if "$PY" - "${PINS[@]}" <<'PYEOF' 2>/dev/null
-import sys, importlib.metadata as m
-for pin in sys.argv[1:]:
-    name, version = pin.split("==")
-    if m.version(name) != version:
-        sys.exit(1)
-PYEOF
-then
-  echo "client_examples/python: ${PINS[*]} present in .venv"
-else
-  "$PY" -m pip install --quiet --disable-pip-version-check "${PINS[@]}"
-  echo "client_examples/python: installed ${PINS[*]} into .venv"
-fi
+source "$REPO_ROOT/scripts/lib/venv_pins.sh"
+venv_pins client_examples/python "${PINS[@]}"
+PY="$VENV_PYTHON"
 
 PROTO_ROOT="$REPO_ROOT/proto"
 PROTO="$PROTO_ROOT/kafka_sidecar/v1/sidecar.proto"

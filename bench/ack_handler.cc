@@ -4,8 +4,8 @@
 // reconnecting with backoff when its stream drops, and leaving on Draining,
 // on SIGTERM/SIGINT, or once --expect messages are acked.
 //
-//   ack_handler --target 127.0.0.1:50051 [--expect N] [--name NAME]
-//               [--streams K] [--delay-ms D] [--samples-out FILE]
+//   bench_ack_handler --target 127.0.0.1:50051 [--expect N] [--name NAME]
+//                     [--streams K] [--delay-ms D] [--samples-out FILE]
 //
 // --expect N counts across all streams; on reaching it the handler closes its
 // streams and prints the sidecar's GetStats as JSON. --delay-ms makes it a
@@ -37,6 +37,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include "bench/bench_tool.h"
 #include "kafka_sidecar/v1/sidecar.grpc.pb.h"
 
 namespace v1 = kafka_sidecar::v1;
@@ -44,7 +45,7 @@ namespace v1 = kafka_sidecar::v1;
 namespace {
 
 constexpr const char* kUsage =
-    "usage: ack_handler --target HOST:PORT [--expect N] [--name NAME] [--streams K] "
+    "usage: bench_ack_handler --target HOST:PORT [--expect N] [--name NAME] [--streams K] "
     "[--delay-ms D] [--samples-out FILE]\n";
 
 struct Options {
@@ -57,19 +58,11 @@ struct Options {
 };
 
 [[noreturn]] void BadFlags(const std::string& why) {
-  std::fprintf(stderr, "ack_handler: %s\n%s", why.c_str(), kUsage);
-  std::exit(2);
+  bench::BadFlags("bench_ack_handler", kUsage, why);
 }
 
 uint64_t ParseUint(const std::string& flag, const char* text, uint64_t min, uint64_t max) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min || v > max) {
-    BadFlags(flag + ": expected an integer in [" + std::to_string(min) + ", " +
-             std::to_string(max) + "], got '" + text + "'");
-  }
-  return v;
+  return bench::ParseUint("bench_ack_handler", kUsage, flag, text, min, max);
 }
 
 Options Parse(int argc, char** argv) {
@@ -87,61 +80,6 @@ Options Parse(int argc, char** argv) {
     else BadFlags("unknown flag " + k);
   }
   return o;
-}
-
-int64_t RealtimeUs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-// The integer after `key` in a bench_produce payload; -1 when absent.
-int64_t ScanInt(std::string_view payload, std::string_view key) {
-  const size_t at = payload.find(key);
-  if (at == std::string_view::npos) return -1;
-  const char* p = payload.data() + at + key.size();
-  int64_t v = -1;
-  if (std::from_chars(p, payload.data() + payload.size(), v).ec != std::errc()) return -1;
-  return v;
-}
-
-void AppendInt(std::string& out, int64_t v) {
-  char digits[24];
-  out.append(digits, std::to_chars(digits, digits + sizeof(digits), v).ptr);
-}
-
-struct Sample {
-  int64_t id;
-  int64_t ts_us;
-  int64_t recv_us;
-};
-
-bool WriteSamples(const std::string& path, const std::vector<std::vector<Sample>>& per_stream) {
-  FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) {
-    std::fprintf(stderr, "ack_handler: --samples-out %s: %s\n", path.c_str(), std::strerror(errno));
-    return false;
-  }
-  std::string out;
-  bool ok = true;
-  for (const auto& samples : per_stream) {
-    out.clear();
-    out.reserve(samples.size() * 48);
-    for (const Sample& s : samples) {
-      AppendInt(out, s.id);
-      out.push_back(' ');
-      AppendInt(out, s.ts_us);
-      out.push_back(' ');
-      AppendInt(out, s.recv_us);
-      out.push_back('\n');
-    }
-    ok = ok && std::fwrite(out.data(), 1, out.size(), f) == out.size();
-  }
-  if (std::fclose(f) != 0 || !ok) {
-    std::fprintf(stderr, "ack_handler: --samples-out %s: write failed\n", path.c_str());
-    return false;
-  }
-  return true;
 }
 
 using Stream = grpc::ClientReaderWriter<v1::ConsumeRequest, v1::ConsumeResponse>;
@@ -228,7 +166,7 @@ class Slot {
 // One call's life; true when it ended because the handler is done (no
 // reconnect), false when it dropped.
 bool RunStream(v1::ConsumerSidecar::Stub& stub, const Options& o, Shared& shared, Slot& slot,
-               std::vector<Sample>* samples) {
+               std::vector<bench::Sample>* samples) {
   grpc::ClientContext ctx;
   std::unique_ptr<Stream> stream = stub.Consume(&ctx);
   if (!slot.Open(&ctx, stream.get(), shared)) {
@@ -249,14 +187,13 @@ bool RunStream(v1::ConsumerSidecar::Stub& stub, const Options& o, Shared& shared
   // Finish() must not be called with responses still to read.
   while (stream->Read(&resp)) {
     if (resp.has_batch()) {
-      const int64_t recv_us = samples != nullptr ? RealtimeUs() : 0;
+      const int64_t recv_us = samples != nullptr ? bench::RealtimeUs() : 0;
       const v1::Batch& batch = resp.batch();
       uint64_t bytes = 0;
       for (const v1::Message& m : batch.messages()) {
         bytes += m.value().size();
         if (samples != nullptr) {
-          samples->push_back(
-              {ScanInt(m.value(), "\"id\":"), ScanInt(m.value(), "\"ts_us\":"), recv_us});
+          samples->push_back(bench::SampleOf(m.value(), recv_us));
         }
       }
       if (o.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.delay_ms));
@@ -290,7 +227,7 @@ bool RunStream(v1::ConsumerSidecar::Stub& stub, const Options& o, Shared& shared
 }
 
 void StreamThread(v1::ConsumerSidecar::Stub& stub, const Options& o, Shared& shared, Slot& slot,
-                  std::vector<Sample>* samples) {
+                  std::vector<bench::Sample>* samples) {
   auto backoff = std::chrono::milliseconds(100);
   while (!RunStream(stub, o, shared, slot, samples)) {
     if (shared.WaitForStop(backoff)) break;
@@ -352,7 +289,7 @@ int main(int argc, char** argv) {
   auto channel = grpc::CreateChannel(o.target, grpc::InsecureChannelCredentials());
   auto stub = v1::ConsumerSidecar::NewStub(channel);
   const bool sampling = !o.samples_out.empty();
-  std::vector<std::vector<Sample>> samples(o.streams);
+  std::vector<std::vector<bench::Sample>> samples(o.streams);
   if (sampling && o.expect > 0) {
     for (auto& s : samples) s.reserve(o.expect / o.streams + o.expect / 10);
   }
@@ -408,7 +345,9 @@ int main(int argc, char** argv) {
 
   std::printf("done: acked %llu messages\n", static_cast<unsigned long long>(shared.acked.load()));
   std::fflush(stdout);
-  const bool samples_ok = !sampling || WriteSamples(o.samples_out, samples);
+  std::string error;
+  const bool samples_ok = !sampling || bench::WriteSamples(o.samples_out, samples, &error);
+  if (!samples_ok) std::fprintf(stderr, "bench_ack_handler: %s\n", error.c_str());
   if (shared.reason == StopReason::kExpectReached) PrintStats(*stub);
   return samples_ok ? 0 : 1;
 }
