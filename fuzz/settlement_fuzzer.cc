@@ -28,6 +28,7 @@
 #include "sidecar/dispatch/dispatcher_impl.h"
 #include "sidecar/stream/stream_session.h"
 #include "sidecar/stream/stream_writer.h"
+#include "tests/support/fake_clock.h"
 
 namespace kafka_sidecar {
 namespace {
@@ -50,15 +51,6 @@ const bool kTrace = std::getenv("FUZZ_TRACE") != nullptr;
 
 constexpr int kPartitions = 2;
 const std::string kTopic = "t";
-
-class FakeClock : public Clock {
- public:
-  MonoTime Now() const override { return now_; }
-  void Advance(Millis d) { now_ += d; }
-
- private:
-  MonoTime now_ = MonoTime{} + std::chrono::hours(1);
-};
 
 // Jitter from the input would only slow the fuzzer down; a fixed factor
 // keeps runs reproducible.
