@@ -175,8 +175,9 @@ class _PartitionWorker:
                     outcome, reason = decide(s.handler, _to_message(batch, m))
                     outcomes.append((m.offset, outcome, reason))
                 if not s.abandoned and outcomes:
-                    s.send(settle_request(batch.batch_id, outcomes))
+                    # Counted before the send: whoever sees the Settle may read stats.
                     s.record(outcomes)
+                    s.send(settle_request(batch.batch_id, outcomes))
             finally:
                 s.release(batch.batch_id)
 

@@ -234,8 +234,9 @@ final class ConsumeStream implements ClientResponseObserver<ConsumeRequest, Cons
         decisions.add(Decision.decide(handler, toMessage(batch, m)));
       }
       if (!abandoned && !decisions.isEmpty()) {
-        send(Decision.settleRequest(batch.getBatchId(), decisions));
+        // Counted before the send: whoever sees the Settle may read stats.
         stats.add(decisions);
+        send(Decision.settleRequest(batch.getBatchId(), decisions));
       }
     } catch (RuntimeException e) {
       // decide() catches the handler's exceptions; this is a bug here, and
