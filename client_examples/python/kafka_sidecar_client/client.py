@@ -320,9 +320,11 @@ class _Stream:
             if self._finish_reason is None:
                 log.warning("stream dropped: %s %s", e.code(), e.details())
         finally:
+            # Abandoned before ended: a worker must not handle the rest of a
+            # dead stream's batch once anyone can see the stream ended.
+            self.abandoned = True
             self._ended.set()
             self._close_writes()
-            self.abandoned = True
             if self._extender is not None:
                 self._extender.join()
             for w in self._workers.values():

@@ -198,7 +198,7 @@ final class ConsumeStream implements ClientResponseObserver<ConsumeRequest, Cons
         log.warning("stream dropped: " + s.getCode() + " " + s.getDescription());
       }
     }
-    ended.countDown();
+    endStream();
   }
 
   @Override
@@ -206,6 +206,13 @@ final class ConsumeStream implements ClientResponseObserver<ConsumeRequest, Cons
     synchronized (lock) {
       if (finishing == null) log.warning("stream ended by the sidecar");
     }
+    endStream();
+  }
+
+  // Abandoned before ended: a worker that sees the stream ended must already
+  // see it abandoned, or it would handle the rest of a dead stream's batch.
+  private void endStream() {
+    abandoned = true;
     ended.countDown();
   }
 
