@@ -29,7 +29,10 @@ struct KafkaConfig {
 struct ProcessingConfig {
   int32_t max_workers = 4;          // dispatcher threads
   int32_t partition_workers = 1;    // batches of one partition in flight
-  int32_t batch_size = 100;
+  // Kafka's max.poll.records default. Batches fill only under a backlog
+  // (batch_timeout_ms, or the fetch queue running dry, sends them early);
+  // there, each batch round trip costs the same whatever its size.
+  int32_t batch_size = 500;
   int32_t batch_timeout_ms = 5;
   OrderingMode ordering = OrderingMode::kPartition;
   int32_t max_retries = 3;
@@ -40,7 +43,9 @@ struct ProcessingConfig {
   int32_t pause_duration_ms = 30000;
   int32_t ack_timeout_ms = 30000;
   std::string dead_letter_topic;    // empty = none
-  uint32_t max_in_flight_messages = 1000;
+  // Room for about ten full batches, so a handler working several
+  // partitions is not starved; max_in_flight_bytes bounds the memory.
+  uint32_t max_in_flight_messages = 5000;
   uint64_t max_in_flight_bytes = 16ull << 20;
   int32_t commit_interval_ms = 1000;
   int32_t revoke_timeout_ms = 10000;

@@ -103,7 +103,7 @@ TEST(UsageTextTest, ListsEveryKeyWithDefaultAndTheRules) {
     EXPECT_THAT(usage, HasSubstr(absl::StrCat("--", key.name))) << key.name;
   }
   EXPECT_THAT(usage, ::testing::ContainsRegex("--kafka.bootstrap_servers +string +localhost:9092"));
-  EXPECT_THAT(usage, ::testing::ContainsRegex("--processing.batch_size +integer +100\n"));
+  EXPECT_THAT(usage, ::testing::ContainsRegex("--processing.batch_size +integer +500\n"));
   EXPECT_THAT(usage, ::testing::ContainsRegex("--processing.ordering +partition\\|none +partition"));
   EXPECT_THAT(usage, ::testing::ContainsRegex("--kafka.topics +list +\\(none\\)"));
   EXPECT_THAT(usage, ::testing::ContainsRegex("--kafka.properties.NAME +string"));

@@ -84,7 +84,7 @@ kafka:
 processing:
   max_workers: 8
   partition_workers: 2
-  batch_size: 500
+  batch_size: 250
   batch_timeout_ms: 20
   ordering: none
   max_retries: 5
@@ -95,7 +95,7 @@ processing:
   pause_duration_ms: 5000
   ack_timeout_ms: 60000
   dead_letter_topic: orders.dlq
-  max_in_flight_messages: 5000
+  max_in_flight_messages: 2500
   max_in_flight_bytes: 67108864
   commit_interval_ms: 2000
   revoke_timeout_ms: 20000
@@ -128,7 +128,7 @@ const std::map<std::string, std::string> kFullExpected = {
     {"kafka.properties", "client.rack=eu-west-1a|security.protocol=SASL_SSL"},
     {"processing.max_workers", "8"},
     {"processing.partition_workers", "2"},
-    {"processing.batch_size", "500"},
+    {"processing.batch_size", "250"},
     {"processing.batch_timeout_ms", "20"},
     {"processing.ordering", "none"},
     {"processing.max_retries", "5"},
@@ -139,7 +139,7 @@ const std::map<std::string, std::string> kFullExpected = {
     {"processing.pause_duration_ms", "5000"},
     {"processing.ack_timeout_ms", "60000"},
     {"processing.dead_letter_topic", "orders.dlq"},
-    {"processing.max_in_flight_messages", "5000"},
+    {"processing.max_in_flight_messages", "2500"},
     {"processing.max_in_flight_bytes", "67108864"},
     {"processing.commit_interval_ms", "2000"},
     {"processing.revoke_timeout_ms", "20000"},
