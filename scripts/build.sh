@@ -6,8 +6,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$REPO_ROOT/build}"
 
 "$REPO_ROOT/scripts/install-deps.sh"
-# ccache shares objects between build directories (plain, sanitizer, fuzz).
-export CCACHE_BASEDIR="$REPO_ROOT"
+# ccache shares objects between clones and build directories (plain, sanitizer, fuzz).
+source "$REPO_ROOT/scripts/lib/ccache_env.sh"
 cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"

@@ -27,7 +27,8 @@ for name in "${FUZZERS[@]}"; do
 done
 
 "$REPO_ROOT/scripts/install-deps.sh"
-export CCACHE_BASEDIR="$REPO_ROOT"
+# ccache shares objects between clones and build directories (plain, sanitizer, fuzz).
+source "$REPO_ROOT/scripts/lib/ccache_env.sh"
 # Warnings stay warnings: -Werror is for the gcc build that CI already runs,
 # clang warns about other things.
 CC=clang CXX=clang++ cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja \
