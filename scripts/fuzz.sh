@@ -27,13 +27,15 @@ for name in "${FUZZERS[@]}"; do
 done
 
 "$REPO_ROOT/scripts/install-deps.sh"
+RDKAFKA_PREFIX="$("$REPO_ROOT/scripts/install-librdkafka.sh" | tail -1)"
 # ccache shares objects between clones and build directories (plain, sanitizer, fuzz).
 source "$REPO_ROOT/scripts/lib/ccache_env.sh"
 # Warnings stay warnings: -Werror is for the gcc build that CI already runs,
 # clang warns about other things.
 CC=clang CXX=clang++ cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
-  -DKAFKA_SIDECAR_FUZZ=ON -DKAFKA_SIDECAR_BUILD_TESTS=OFF -DKAFKA_SIDECAR_WERROR=OFF >/dev/null
+  -DKAFKA_SIDECAR_FUZZ=ON -DKAFKA_SIDECAR_BUILD_TESTS=OFF -DKAFKA_SIDECAR_WERROR=OFF \
+  -DKAFKA_SIDECAR_RDKAFKA_PREFIX="$RDKAFKA_PREFIX" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${FUZZERS[@]/%/_fuzzer}"
 
 # Reports must end the run; libFuzzer's own -detect_leaks covers leaks.

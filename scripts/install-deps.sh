@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the build and test dependencies from Debian's packages, plus
+# Installs the build and test dependencies from Debian's packages (and what
+# scripts/install-librdkafka.sh needs to build the pinned librdkafka), plus
 # grpcurl (Go module proxy) into .tools/bin and prometheus_client (PyPI) into
 # .venv. Idempotent: packages already present are skipped, and grpcurl and
 # prometheus_client are reinstalled only when the version differs.
@@ -9,7 +10,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache clang libclang-rt-14-dev
-  librdkafka-dev
+  dpkg-dev debian-archive-keyring
+  libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
@@ -32,6 +34,10 @@ else
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
   echo "install-deps: installed ${missing[*]}"
 fi
+
+# The pinned librdkafka, built once from Debian's source package into a prefix
+# every clone shares (scripts/build.sh asks the same script for its path).
+"$REPO_ROOT/scripts/install-librdkafka.sh" >/dev/null
 
 # grpcurl, for the reflection tests and for operators poking at a sidecar.
 # Debian has no package for it, so it is built from the Go module proxy at a
