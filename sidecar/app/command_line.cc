@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "sidecar/config/config_keys.h"
 #include "sidecar/config/config_printer.h"
+#include "sidecar/kafka/rdkafka_version.h"
 
 extern char** environ;
 
@@ -220,7 +221,8 @@ std::optional<int> HandleCommandLine(const std::vector<std::string>& args,
       out << UsageText();
       return kExitOk;
     case CommandAction::kVersion:
-      out << "kafka-sidecar " << KAFKA_SIDECAR_VERSION << "\n";
+      out << "kafka-sidecar " << KAFKA_SIDECAR_VERSION << "\n"
+          << "librdkafka " << RdKafkaVersion() << " (" << RdKafkaFeatures() << ")\n";
       return kExitOk;
     default:
       break;

@@ -72,7 +72,7 @@ absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& con
   const std::vector<Dispatcher*> raw_dispatchers = raw;
   app->coordinator_ = std::make_unique<Coordinator>(std::move(raw), &app->stats_);
   app->stats_collector_ = std::make_unique<StatsCollector>(
-      app->config_.kafka.group_id, &app->stats_, app->coordinator_.get(), app->consumer_.get(),
+      StatsIdentity{app->config_.kafka.group_id, app->config_.kafka.group_protocol}, &app->stats_, app->coordinator_.get(), app->consumer_.get(),
       app->clock_);
   app->service_ = std::make_unique<SidecarService>(app->config_, app->coordinator_.get(),
                                                    app->stats_collector_.get(), app->clock_);

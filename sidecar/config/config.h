@@ -18,6 +18,11 @@ struct KafkaConfig {
   std::vector<std::string> topics;
   std::string auto_offset_reset = "earliest";  // earliest | latest
   bool enable_auto_commit = false;             // true = at-most-once
+  // classic: the group's members assign (cooperative-sticky by default).
+  // consumer: the next-generation protocol (KIP-848, Kafka 4.x brokers): the
+  // broker assigns, and its session and heartbeat settings apply instead of
+  // the two below, which must then stay at their defaults.
+  std::string group_protocol = "classic";
   int32_t session_timeout_ms = 45000;
   int32_t heartbeat_interval_ms = 3000;
   int32_t fetch_min_bytes = 1;

@@ -155,6 +155,7 @@ const Field<KafkaConfig> kKafkaFields[] = {
     {"topics", &KafkaConfig::topics},
     {"auto_offset_reset", &KafkaConfig::auto_offset_reset},
     {"enable_auto_commit", &KafkaConfig::enable_auto_commit},
+    {"group_protocol", &KafkaConfig::group_protocol},
     {"session_timeout_ms", &KafkaConfig::session_timeout_ms},
     {"heartbeat_interval_ms", &KafkaConfig::heartbeat_interval_ms},
     {"fetch_min_bytes", &KafkaConfig::fetch_min_bytes},

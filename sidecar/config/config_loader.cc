@@ -148,9 +148,37 @@ constexpr ReservedProperty kReservedProperties[] = {
     {"heartbeat.interval.ms", "kafka.heartbeat_interval_ms"},
     {"fetch.min.bytes", "kafka.fetch_min_bytes"},
     {"fetch.wait.max.ms", "kafka.fetch_max_wait_ms"},
+    {"group.protocol", "kafka.group_protocol"},
     // Stats and health read librdkafka's statistics at this interval.
     {"statistics.interval.ms", "observability.health_check_interval_ms"},
 };
+
+// Under the consumer protocol the broker assigns partitions and owns the
+// session: client-side settings for either would be silently meaningless
+// (librdkafka refuses them too, but only once the sidecar starts).
+absl::Status ValidateConsumerProtocol(const KafkaConfig& k) {
+  constexpr char kWhy[] = "does not apply with kafka.group_protocol: consumer";
+  const KafkaConfig defaults;
+  if (k.session_timeout_ms != defaults.session_timeout_ms) {
+    return Invalid("kafka.session_timeout_ms",
+                   absl::StrCat(kWhy, " (the broker's group.consumer.session.timeout.ms "
+                                "sets it); leave it out"));
+  }
+  if (k.heartbeat_interval_ms != defaults.heartbeat_interval_ms) {
+    return Invalid("kafka.heartbeat_interval_ms",
+                   absl::StrCat(kWhy, " (the broker's group.consumer.heartbeat.interval.ms "
+                                "sets it); leave it out"));
+  }
+  if (k.properties.count("partition.assignment.strategy") != 0) {
+    return Invalid("kafka.properties.partition.assignment.strategy",
+                   absl::StrCat(kWhy, " (the broker assigns; kafka.properties."
+                                "group.remote.assignor picks its assignor: uniform or range)"));
+  }
+  if (k.properties.count("group.protocol.type") != 0) {
+    return Invalid("kafka.properties.group.protocol.type", kWhy);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateKafka(const KafkaConfig& k) {
   if (absl::StripAsciiWhitespace(k.bootstrap_servers).empty()) {
@@ -176,6 +204,12 @@ absl::Status ValidateKafka(const KafkaConfig& k) {
                      absl::StrCat("set ", r.key, " instead"));
     }
   }
+  if (absl::Status s = CheckOneOf("kafka.group_protocol", k.group_protocol,
+                                  {"classic", "consumer"});
+      !s.ok()) {
+    return s;
+  }
+  if (k.group_protocol == "consumer") return ValidateConsumerProtocol(k);
   return absl::OkStatus();
 }
 

@@ -68,9 +68,13 @@ std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& s
                       stalled));
   {
     MetricFamily info = Family("info", MetricType::kGauge,
-                               "Always 1; the labels name the version and the consumer group.");
-    info.samples.push_back(
-        Sample{{{"version", KAFKA_SIDECAR_VERSION}, {"group_id", stats.group_id()}}, 1});
+                               "Always 1; the labels name the versions, the consumer group "
+                               "and its protocol.");
+    info.samples.push_back(Sample{{{"version", KAFKA_SIDECAR_VERSION},
+                                   {"librdkafka_version", stats.librdkafka_version()},
+                                   {"group_id", stats.group_id()},
+                                   {"group_protocol", stats.group_protocol()}},
+                                  1});
     out.push_back(std::move(info));
   }
   out.push_back(Gauge("uptime_seconds", "Seconds since the sidecar started.",

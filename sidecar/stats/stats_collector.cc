@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <utility>
 
+#include "sidecar/kafka/rdkafka_version.h"
+
 namespace kafka_sidecar {
 
-StatsCollector::StatsCollector(std::string group_id, const SidecarStats* stats,
+StatsCollector::StatsCollector(StatsIdentity identity, const SidecarStats* stats,
                                const Coordinator* coordinator, const KafkaPartitionView* kafka,
                                const Clock& clock)
-    : group_id_(std::move(group_id)),
+    : identity_(std::move(identity)),
+      librdkafka_version_(RdKafkaVersion()),
       stats_(stats),
       coordinator_(coordinator),
       kafka_(kafka),
@@ -17,7 +20,10 @@ StatsCollector::StatsCollector(std::string group_id, const SidecarStats* stats,
 v1::GetStatsResponse StatsCollector::Collect() const {
   v1::GetStatsResponse out;
   stats_->Fill(&out);
-  out.set_group_id(group_id_);
+  out.set_group_id(identity_.group_id);
+  out.set_group_protocol(identity_.group_protocol);
+  out.set_sidecar_version(KAFKA_SIDECAR_VERSION);
+  out.set_librdkafka_version(librdkafka_version_);
   for (v1::PartitionStats& p : coordinator_->PartitionStats()) {
     // The dispatcher's committed_offset is the offset it has stored for the
     // next commit; the broker's committed offset wins once known, and lag is

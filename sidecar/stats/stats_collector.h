@@ -14,16 +14,23 @@
 
 namespace kafka_sidecar {
 
+// What a snapshot says about the sidecar itself.
+struct StatsIdentity {
+  std::string group_id;
+  std::string group_protocol;  // kafka.group_protocol
+};
+
 class StatsCollector final : public StatsSource {
  public:
   // `kafka` may be null (no broker view: lag and watermark stay unset).
-  StatsCollector(std::string group_id, const SidecarStats* stats, const Coordinator* coordinator,
+  StatsCollector(StatsIdentity identity, const SidecarStats* stats, const Coordinator* coordinator,
                  const KafkaPartitionView* kafka, const Clock& clock);
 
   v1::GetStatsResponse Collect() const override;
 
  private:
-  const std::string group_id_;
+  const StatsIdentity identity_;
+  const std::string librdkafka_version_;
   const SidecarStats* const stats_;
   const Coordinator* const coordinator_;
   const KafkaPartitionView* const kafka_;

@@ -77,6 +77,9 @@ class AdminServerTest : public ::testing::Test {
     s.set_uptime_seconds(3.5);
     s.set_messages_processed(42);
     s.set_group_id("g");
+    s.set_sidecar_version("0.1.0");
+    s.set_librdkafka_version("2.14.2");
+    s.set_group_protocol("consumer");
     (*s.mutable_partition_errors())["t/0"] = 2;
     v1::PartitionStats* p = s.add_partitions();
     p->set_topic("t");
@@ -188,7 +191,8 @@ TEST_F(AdminServerTest, StatsIsTheGetStatsResponseWithProtoFieldNames) {
                     "in_flight": "0", "delivered": "0", "processed": "0", "failed": "0",
                     "retried": "0", "errors": "0", "stream_id": ""}],
     "streams": [], "recent_processing_rate_per_second": 0,
-    "seconds_since_last_activity": 0})");
+    "seconds_since_last_activity": 0, "sidecar_version": "0.1.0",
+    "librdkafka_version": "2.14.2", "group_protocol": "consumer"})");
 }
 
 TEST_F(AdminServerTest, MetricsServesThePrometheusText) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -194,7 +196,12 @@ TEST(HandleCommandLineTest, DevNeedsNoConfigurationAndStillTakesOverrides) {
 TEST(HandleCommandLineTest, VersionHelpAndUsageErrors) {
   const Outcome version = Handle({"--version"}, {{"KAFKA_SIDECAR_BOGUS", "x"}});
   EXPECT_EQ(version.exit_code, kExitOk);
-  EXPECT_EQ(version.out, absl::StrCat("kafka-sidecar ", KAFKA_SIDECAR_VERSION, "\n"));
+  // The second line names the librdkafka actually linked and its features.
+  EXPECT_THAT(version.out,
+              ::testing::StartsWith(absl::StrCat("kafka-sidecar ", KAFKA_SIDECAR_VERSION, "\n",
+                                                 "librdkafka ", rd_kafka_version_str(), " (")));
+  EXPECT_THAT(version.out, ::testing::HasSubstr("sasl_scram"));
+  EXPECT_THAT(version.out, ::testing::HasSubstr("zstd"));
 
   const Outcome help = Handle({"--help"}, {});
   EXPECT_EQ(help.exit_code, kExitOk);

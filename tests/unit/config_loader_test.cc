@@ -255,6 +255,20 @@ TEST(ConfigLoaderTest, TopicsAcceptCommaSeparatedString) {
             (std::vector<std::string>{"orders", "payments", "refunds"}));
 }
 
+TEST(ConfigLoaderTest, GroupProtocols) {
+  absl::StatusOr<Config> classic = ParseConfigYaml(kMinimal);
+  ASSERT_TRUE(classic.ok()) << classic.status();
+  EXPECT_EQ(classic->kafka.group_protocol, "classic");
+  // The broker-side assignor may be chosen; the session keys keep their
+  // defaults (which the consumer protocol never sends).
+  absl::StatusOr<Config> consumer = ParseConfigYaml(
+      "kafka: {topics: [t], group_protocol: consumer, "
+      "properties: {group.remote.assignor: uniform}}");
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  EXPECT_EQ(consumer->kafka.group_protocol, "consumer");
+  EXPECT_EQ(consumer->kafka.properties.at("group.remote.assignor"), "uniform");
+}
+
 TEST(ConfigLoaderTest, AcceptedSpellings) {
   const char* const docs[] = {
       "server: {grpc_listen: '[::1]:50051'}",
@@ -353,6 +367,22 @@ TEST(ConfigLoaderTest, BadValuesNameTheKey) {
       {"!kafka: {topics: [t], auto_offset_reset: smallest}",
        "kafka.auto_offset_reset: must be one of earliest, latest; "
        "got \"smallest\""},
+      {"!kafka: {topics: [t], group_protocol: cooperative}",
+       "kafka.group_protocol: must be one of classic, consumer; got \"cooperative\""},
+      {"!kafka: {topics: [t], properties: {group.protocol: consumer}}",
+       "kafka.properties.group.protocol: set kafka.group_protocol instead"},
+      // Under the consumer protocol the broker assigns and owns the session.
+      {"!kafka: {topics: [t], group_protocol: consumer, session_timeout_ms: 10000}",
+       "kafka.session_timeout_ms: does not apply with kafka.group_protocol: consumer"},
+      {"!kafka: {topics: [t], group_protocol: consumer, heartbeat_interval_ms: 1000}",
+       "kafka.heartbeat_interval_ms: does not apply with kafka.group_protocol: consumer"},
+      {"!kafka: {topics: [t], group_protocol: consumer, "
+       "properties: {partition.assignment.strategy: range}}",
+       "kafka.properties.partition.assignment.strategy: does not apply with "
+       "kafka.group_protocol: consumer (the broker assigns; kafka.properties."
+       "group.remote.assignor"},
+      {"!kafka: {topics: [t], group_protocol: consumer, properties: {group.protocol.type: c}}",
+       "kafka.properties.group.protocol.type: does not apply"},
       {"processing: {ordering: strict}",
        "processing.ordering: must be one of partition, none; got \"strict\""},
       {"observability: {log_level: verbose}",

@@ -75,7 +75,7 @@ TEST(ConfigKeysTest, ListsEveryFieldOnce) {
   // could be set from no source at all.
   const std::vector<std::string> expected = {
       "kafka.bootstrap_servers", "kafka.group_id", "kafka.topics",
-      "kafka.auto_offset_reset", "kafka.enable_auto_commit",
+      "kafka.auto_offset_reset", "kafka.enable_auto_commit", "kafka.group_protocol",
       "kafka.session_timeout_ms", "kafka.heartbeat_interval_ms",
       "kafka.fetch_min_bytes", "kafka.fetch_max_wait_ms", "kafka.properties",
       "processing.max_workers", "processing.partition_workers",

@@ -159,7 +159,8 @@ TEST_F(SidecarMetricsTest, PartitionGaugesOnlyWhereKnown) {
 
 TEST_F(SidecarMetricsTest, NoUnboundedLabels) {
   const auto families = SidecarMetrics().Families(stats_, health_, counters_);
-  const std::set<std::string> allowed = {"topic", "partition", "le", "version", "group_id"};
+  const std::set<std::string> allowed = {"topic",    "partition", "le", "version", "librdkafka_version",
+                                         "group_id", "group_protocol"};
   for (const MetricFamily& f : families) {
     EXPECT_TRUE(absl::StartsWith(f.name, "kafka_sidecar_")) << f.name;
     for (const Sample& s : f.samples) {
