@@ -65,6 +65,20 @@ bool IsTransientCommitError(rd_kafka_resp_err_t err) {
   }
 }
 
+// Errors a commit gets when the group's generation (or the member's epoch)
+// changed while it was on its way: a rebalance is in progress.
+bool IsRebalanceCommitError(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_STALE_MEMBER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 class KafkaConsumerImpl::Queue final : public DispatchQueue {
@@ -139,9 +153,14 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
   ConfSetter setter(conf);
   auto set = [&setter](const std::string& key, const std::string& value,
                        const std::string& config_key) { setter.Set(key, value, config_key); };
+  const bool consumer_protocol = k.group_protocol == "consumer";
   set("client.id", "kafka-sidecar", "kafka.properties.client.id");
-  set("partition.assignment.strategy", "cooperative-sticky",
-      "kafka.properties.partition.assignment.strategy");
+  // Under the consumer protocol the broker assigns (ValidateConfig refused a
+  // client-side strategy).
+  if (!consumer_protocol) {
+    set("partition.assignment.strategy", "cooperative-sticky",
+        "kafka.properties.partition.assignment.strategy");
+  }
   // Bounds prefetch per partition; dispatchers bound what waits beyond it.
   set("queued.max.messages.kbytes", "16384", "kafka.properties.queued.max.messages.kbytes");
   set("enable.partition.eof", "false", "kafka.properties.enable.partition.eof");
@@ -154,9 +173,13 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
   set("bootstrap.servers", k.bootstrap_servers, "kafka.bootstrap_servers");
   set("group.id", k.group_id, "kafka.group_id");
   set("auto.offset.reset", k.auto_offset_reset, "kafka.auto_offset_reset");
-  set("session.timeout.ms", std::to_string(k.session_timeout_ms), "kafka.session_timeout_ms");
-  set("heartbeat.interval.ms", std::to_string(k.heartbeat_interval_ms),
-      "kafka.heartbeat_interval_ms");
+  set("group.protocol", k.group_protocol, "kafka.group_protocol");
+  if (!consumer_protocol) {
+    // The consumer protocol's session and heartbeat are the broker's.
+    set("session.timeout.ms", std::to_string(k.session_timeout_ms), "kafka.session_timeout_ms");
+    set("heartbeat.interval.ms", std::to_string(k.heartbeat_interval_ms),
+        "kafka.heartbeat_interval_ms");
+  }
   set("fetch.min.bytes", std::to_string(k.fetch_min_bytes), "kafka.fetch_min_bytes");
   set("fetch.wait.max.ms", std::to_string(k.fetch_max_wait_ms), "kafka.fetch_max_wait_ms");
   // The sidecar stores each partition's watermark itself and commits on its
@@ -180,6 +203,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
     return absl::InvalidArgumentError(absl::StrCat("kafka: cannot create consumer: ", err));
   }
   rd_kafka_poll_set_consumer(self->rk_);
+  self->consumer_protocol_ = consumer_protocol;
   self->cooperative_ = std::string(rd_kafka_rebalance_protocol(self->rk_)) != "EAGER";
   for (int i = 0; i < num_queues; ++i) {
     self->queues_.push_back(std::make_unique<Queue>(rd_kafka_queue_new(self->rk_)));
@@ -215,9 +239,11 @@ absl::Status KafkaConsumerImpl::Start(Coordinator* coordinator) {
     return absl::InvalidArgumentError(
         absl::StrCat("kafka.topics: subscribe failed: ", rd_kafka_err2str(err)));
   }
-  spdlog::info("kafka: subscribed to {} as group {} ({} rebalancing)",
+  spdlog::info("kafka: subscribed to {} as group {} ({} group protocol, {} rebalancing, "
+               "librdkafka {})",
                absl::StrJoin(config_.kafka.topics, ","), config_.kafka.group_id,
-               cooperative_ ? "cooperative" : "eager");
+               config_.kafka.group_protocol, cooperative_ ? "incremental" : "eager",
+               rd_kafka_version_str());
   control_ = std::thread([this] { ControlLoop(); });
   return absl::OkStatus();
 }
@@ -240,7 +266,13 @@ void KafkaConsumerImpl::ControlLoop() {
       }
       rd_kafka_message_destroy(m);
     }
-    if (steady_clock::now() >= next_commit) {
+    const bool now_due = commit_now_.exchange(false);
+    if (now_due || steady_clock::now() >= next_commit) {
+      if (!commit_gate_.open(steady_clock::now())) {
+        // Mid-rebalance: the assignment that completes it commits at once.
+        next_commit = steady_clock::now() + interval;
+        continue;
+      }
       // A commit still waiting for the coordinator carries the newest stored
       // offsets anyway once it goes out; a stuck one is replaced after a while.
       if (!commit_outstanding_.load() || steady_clock::now() - commit_sent_ > kCommitStuckAfter) {
@@ -331,6 +363,15 @@ void KafkaConsumerImpl::CommitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
                                        rd_kafka_topic_partition_list_t* offsets, void* opaque) {
   static_cast<KafkaConsumerImpl*>(opaque)->commit_outstanding_.store(false);
   if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+  if (IsRebalanceCommitError(err)) {
+    // The group moved on under this commit. Nothing is lost: the offsets stay
+    // stored and the next commit (at the latest, the one that follows the
+    // rebalance's assignment) carries them. The sidecar never takes this for
+    // a lost assignment; only librdkafka's revoke callback says that.
+    spdlog::info("kafka: offset commit deferred by a rebalance ({}); the next commit carries it",
+                 rd_kafka_err2str(err));
+    return;
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     spdlog::warn("kafka: offset commit failed: {}", rd_kafka_err2str(err));
     return;
@@ -349,17 +390,32 @@ void KafkaConsumerImpl::RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t er
   auto* self = static_cast<KafkaConsumerImpl*>(opaque);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     self->OnAssign(parts);
-  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-    self->OnRevoke(parts);
-  } else {
-    spdlog::error("kafka: rebalance error: {}", rd_kafka_err2str(err));
-    if (self->cooperative_) {
-      rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
-      if (e) rd_kafka_error_destroy(e);
-    } else {
-      rd_kafka_assign(rk, nullptr);
-    }
+    return;
   }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    RevokeKind kind = RevokeKind::kGraceful;
+    if (self->closing_.load()) kind = RevokeKind::kClosing;
+    if (rd_kafka_assignment_lost(rk)) kind = RevokeKind::kLost;
+    self->Revoke(parts, kind);
+    return;
+  }
+  // librdkafka asks for the whole assignment to be dropped: the same path
+  // as a lost assignment, for every partition this member holds.
+  spdlog::error("kafka: rebalance error: {}; dropping the whole assignment", rd_kafka_err2str(err));
+  rd_kafka_topic_partition_list_t* assignment = nullptr;
+  if (rd_kafka_assignment(rk, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR || assignment == nullptr) {
+    assignment = rd_kafka_topic_partition_list_new(0);
+  }
+  TpList owned(assignment, &rd_kafka_topic_partition_list_destroy);
+  self->Revoke(owned.get(), RevokeKind::kError);
+}
+
+int32_t KafkaConsumerImpl::Generation() const {
+  rd_kafka_consumer_group_metadata_t* md = rd_kafka_consumer_group_metadata(rk_);
+  if (md == nullptr) return -1;
+  const int32_t generation = rd_kafka_consumer_group_metadata_generation_id(md);
+  rd_kafka_consumer_group_metadata_destroy(md);
+  return generation;
 }
 
 void KafkaConsumerImpl::OnAssign(rd_kafka_topic_partition_list_t* parts) {
@@ -383,20 +439,32 @@ void KafkaConsumerImpl::OnAssign(rd_kafka_topic_partition_list_t* parts) {
   } else if (rd_kafka_resp_err_t e = rd_kafka_assign(rk_, parts)) {
     spdlog::error("kafka: assign failed: {}", rd_kafka_err2str(e));
   }
-  stats_->RecordRebalance();
+  const int32_t generation = Generation();
+  if (commit_gate_.Assigned(generation)) {
+    commit_now_.store(true);
+    spdlog::info("kafka: rebalance complete (generation {}); committing", generation);
+  }
+  if (!tps.empty()) stats_->RecordRebalance();
   if (std::optional<std::string> line = auth_failures_.OnSuccess()) spdlog::info("{}", *line);
   spdlog::info("kafka: assigned {} partitions: {}", tps.size(), Describe(tps));
 }
 
-void KafkaConsumerImpl::OnRevoke(rd_kafka_topic_partition_list_t* parts) {
+void KafkaConsumerImpl::Revoke(rd_kafka_topic_partition_list_t* parts, RevokeKind kind) {
   const std::vector<TopicPartition> tps = ToVector(parts);
-  const bool lost = rd_kafka_assignment_lost(rk_);
-  // On shutdown the drain has already waited for settlements.
-  const absl::Duration wait = closing_.load()
-                                  ? absl::ZeroDuration()
-                                  : absl::Milliseconds(config_.processing.revoke_timeout_ms);
+  // Only a graceful revoke waits for settlements: a lost assignment (session
+  // expired, member fenced) or a failed rebalance can no longer commit, and
+  // on shutdown the drain has already waited.
+  const absl::Duration wait = kind == RevokeKind::kGraceful
+                                  ? absl::Milliseconds(config_.processing.revoke_timeout_ms)
+                                  : absl::ZeroDuration();
+  if (kind == RevokeKind::kGraceful && cooperative_ && !consumer_protocol_) {
+    commit_gate_.Revoked(Generation(), std::chrono::steady_clock::now());
+  } else if (kind == RevokeKind::kLost || kind == RevokeKind::kError) {
+    commit_gate_.Clear();
+  }
   const auto offsets = coordinator_->RevokePartitions(tps, wait);
-  if (!offsets.empty() && !lost) {
+  const bool can_commit = kind == RevokeKind::kGraceful || kind == RevokeKind::kClosing;
+  if (!offsets.empty() && can_commit) {
     TpList list = NewList(static_cast<int>(offsets.size()));
     for (const auto& [tp, offset] : offsets) {
       rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
@@ -406,7 +474,7 @@ void KafkaConsumerImpl::OnRevoke(rd_kafka_topic_partition_list_t* parts) {
     if (rd_kafka_resp_err_t err = CommitWithRetry(list.get(), deadline); err) {
       spdlog::error("kafka: commit on revoke failed: {}; the partitions' next owner will "
                     "redeliver from the last committed offsets", rd_kafka_err2str(err));
-      if (closing_.load()) final_commit_error_ = err;
+      if (kind == RevokeKind::kClosing) final_commit_error_ = err;
     }
   }
   for (const TopicPartition& tp : tps) {
@@ -425,8 +493,8 @@ void KafkaConsumerImpl::OnRevoke(rd_kafka_topic_partition_list_t* parts) {
     rd_kafka_assign(rk_, nullptr);
   }
   stats_->RecordRebalance();
-  spdlog::info("kafka: revoked {} partitions{}: {}", tps.size(), lost ? " (lost)" : "",
-               Describe(tps));
+  const char* how = kind == RevokeKind::kLost ? " (lost)" : kind == RevokeKind::kError ? " (rebalance error)" : "";
+  spdlog::info("kafka: revoked {} partitions{}: {}", tps.size(), how, Describe(tps));
 }
 
 void KafkaConsumerImpl::PauseAll() {

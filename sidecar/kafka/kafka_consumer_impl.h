@@ -19,6 +19,7 @@
 #include "sidecar/config/config.h"
 #include "sidecar/common/mutex.h"
 #include "sidecar/kafka/auth_failure_log.h"
+#include "sidecar/kafka/commit_gate.h"
 #include "sidecar/kafka/kafka_consumer.h"
 #include "sidecar/kafka/kafka_partition_view.h"
 #include "sidecar/kafka/rdkafka_statistics.h"
@@ -65,8 +66,15 @@ class KafkaConsumerImpl final : public KafkaConsumer, public KafkaPartitionView 
   static void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void CommitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t* offsets, void* opaque);
+  // Why partitions go: a rebalance moving them (their settlements are
+  // awaited and committed), shutdown (the drain already waited), a lost
+  // assignment or a failed rebalance (nothing can be committed any more).
+  enum class RevokeKind { kGraceful, kClosing, kLost, kError };
   void OnAssign(rd_kafka_topic_partition_list_t* parts);
-  void OnRevoke(rd_kafka_topic_partition_list_t* parts);
+  void Revoke(rd_kafka_topic_partition_list_t* parts, RevokeKind kind);
+  // The group generation (classic) or member epoch (consumer) librdkafka
+  // holds now; -1 when it has none.
+  int32_t Generation() const;
   void ControlLoop();
   // False when librdkafka refused the commit at once.
   bool CommitStored(bool sync);
@@ -81,6 +89,13 @@ class KafkaConsumerImpl final : public KafkaConsumer, public KafkaPartitionView 
   std::vector<std::unique_ptr<Queue>> queues_;
   Coordinator* coordinator_ = nullptr;
   bool cooperative_ = true;
+  bool consumer_protocol_ = false;
+  // Periodic commits wait out a cooperative rebalance (commit_gate.h).
+  // Control thread (rebalance callbacks run there, or in Close after it).
+  CommitGate commit_gate_{std::chrono::milliseconds(config_.processing.revoke_timeout_ms +
+                                                    config_.kafka.session_timeout_ms)};
+  // A rebalance completed: commit without waiting for the interval.
+  std::atomic<bool> commit_now_{false};
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> closing_{false};
