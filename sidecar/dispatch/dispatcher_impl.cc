@@ -115,6 +115,16 @@ void DispatcherImpl::Recover() {
   }
   commands_.clear();
   next_command_ = 0;
+  // Records the failed loop had taken from Kafka but not yet handed to their
+  // partitions: librdkafka's position is past them, so a partition that holds
+  // nothing else must be sent back to the first of them.
+  absl::flat_hash_map<TopicPartition, int64_t> first_unhanded;
+  for (size_t i = handed_; i < fetched_.size(); ++i) {
+    const FetchedRecord& f = fetched_[i];
+    auto [it, inserted] = first_unhanded.try_emplace(
+        TopicPartition{std::string(f.topic), f.partition}, f.record.offset);
+    if (!inserted) it->second = std::min(it->second, f.record.offset);
+  }
   fetched_.clear();
   batch_owner_.clear();
   dead_letter_retries_.clear();
@@ -138,9 +148,13 @@ void DispatcherImpl::Recover() {
     fresh->stream = old.rebinding ? old.next_stream : old.stream;
     fresh->manual_pause = old.manual_pause;
     fresh->stored_offset = old.stored_offset;
-    // Everything from the first unsettled offset is fetched again; a
-    // partition that never received anything still fetches from where it was.
-    const std::optional<int64_t> from = old.Watermark();
+    // Everything from the first unsettled offset is fetched again; so is a
+    // record that was fetched but never reached the partition. A partition
+    // with nothing in hand fetches on from where it was.
+    std::optional<int64_t> from = old.Watermark();
+    if (auto f = first_unhanded.find(old.tp()); f != first_unhanded.end()) {
+      from = std::min(from.value_or(f->second), f->second);
+    }
     if (from || old.fetch_paused) {
       if (absl::Status s = control_->Resume(old.tp(), from); !s.ok()) {
         spdlog::error("partition {}: restart: {}", old.tp().ToString(), s.ToString());
@@ -167,6 +181,7 @@ void DispatcherImpl::RunOnce(Millis max_wait) {
                      std::memory_order_relaxed);
   ProcessCommands();
   fetched_.clear();
+  handed_ = 0;
   const bool drained =
       queue_->Consume(NextWait(clock_.Now(), max_wait), options_.consume_batch, &fetched_);
   const MonoTime now = clock_.Now();
@@ -572,7 +587,8 @@ PartitionState* DispatcherImpl::Find(std::string_view topic, int32_t partition) 
 }
 
 void DispatcherImpl::Ingest(std::vector<FetchedRecord>& records, MonoTime now) {
-  for (FetchedRecord& f : records) {
+  for (handed_ = 0; handed_ < records.size(); ++handed_) {
+    FetchedRecord& f = records[handed_];
     PartitionState* p = Find(f.topic, f.partition);
     if (p == nullptr) {
       // The Assign command is posted before the partition's fetch starts,

@@ -155,6 +155,8 @@ class DispatcherImpl final : public Dispatcher {
   std::vector<DeadLetterRetry> dead_letter_retries_;
   bool draining_ = false;
   std::vector<FetchedRecord> fetched_;
+  // How many of fetched_ reached their partitions (all, once Ingest returns).
+  size_t handed_ = 0;
   std::vector<DispatcherCommand> commands_;
   size_t next_command_ = 0;  // into commands_: the next to apply
 };

@@ -76,6 +76,10 @@ class FakeQueue : public DispatchQueue {
       records.pop_front();
       ++handed;
     }
+    if (throw_after_handing) {
+      throw_after_handing = false;
+      throw std::runtime_error("boom after handing out records");
+    }
     return handed < max;
   }
   void Wake() override { ++wakes; }
@@ -84,6 +88,8 @@ class FakeQueue : public DispatchQueue {
   std::vector<std::chrono::milliseconds> timeouts;
   int wakes = 0;
   bool throw_next = false;
+  // Throws once the records are in `out`: taken from Kafka, never ingested.
+  bool throw_after_handing = false;
 };
 
 class MockPartitionControl : public PartitionControl {
@@ -1893,6 +1899,29 @@ TEST_F(DispatcherSupervisionTest, RecoveryRefetchesFromTheFirstUnsettledOffset) 
   EXPECT_THAT(Offsets(again[0]), ElementsAre(3, 4, 5));
   EXPECT_CALL(control_, StoreOffset(Eq(tp_), 6));
   Settle({Ack(again[0].batch_id())});
+}
+
+TEST_F(DispatcherSupervisionTest, RecoveryRefetchesRecordsTakenFromKafkaButNeverHandedOver) {
+  Make(Options(3, Millis(5), 1));
+  auto h = Connect("s1");
+  dispatcher_->Post(cmd::Assign{tp_});
+  dispatcher_->Post(cmd::Bind{tp_, h->session});
+  Run();
+  // The partition has never received anything (no watermark), and the loop
+  // fails with 0..3 already taken from the queue.
+  Feed(0, 4);
+  queue_.throw_after_handing = true;
+  ASSERT_FALSE(dispatcher_->RunOnceGuarded(Millis(0)));
+  EXPECT_CALL(control_, Resume(Eq(tp_), Optional(0))).WillOnce(Return(absl::OkStatus()));
+  dispatcher_->Recover();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+
+  Feed(0, 4);
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 0));
+  Run();
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(0, 1, 2));
 }
 
 TEST_F(DispatcherSupervisionTest, CommandsQueuedBehindTheFailureSurvive) {
