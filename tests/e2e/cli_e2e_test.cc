@@ -5,12 +5,16 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/support/subprocess.h"
@@ -155,8 +159,25 @@ TEST_F(CliTest, VersionAndHelp) {
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_TRUE(absl::StartsWith(version.output, "kafka-sidecar ")) << version.output;
   EXPECT_TRUE(absl::EndsWith(version.output, "\n")) << version.output;
-  EXPECT_EQ(version.output.find_first_not_of("0123456789.", 14), version.output.size() - 1)
-      << version.output;
+  const std::vector<std::string> lines =
+      absl::StrSplit(absl::StripSuffix(version.output, "\n"), '\n');
+  ASSERT_EQ(lines.size(), 2u) << version.output;
+  EXPECT_EQ(lines[0].find_first_not_of("0123456789.", 14), std::string::npos) << lines[0];
+  // The second line names the librdkafka the binary was built with, and the
+  // features it must have: a library configured without them fails at runtime.
+  const std::vector<std::string> words = absl::StrSplit(lines[1], ' ');
+  ASSERT_EQ(words.size(), 3u) << lines[1];
+  EXPECT_EQ(words[0], "librdkafka");
+  const std::vector<std::string> parts = absl::StrSplit(words[1], '.');
+  ASSERT_EQ(parts.size(), 3u) << words[1];
+  int major = 0, minor = 0, patch = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(parts[0], &major) && absl::SimpleAtoi(parts[1], &minor) &&
+              absl::SimpleAtoi(parts[2], &patch))
+      << words[1];
+  EXPECT_GE(std::make_tuple(major, minor, patch), std::make_tuple(2, 13, 2)) << words[1];
+  for (const char* feature : {"ssl", "sasl_scram", "zstd", "lz4"}) {
+    EXPECT_TRUE(Contains(words[2], feature)) << words[2];
+  }
 
   const Result help = Run({"--help"});
   EXPECT_EQ(help.exit_code, 0);
