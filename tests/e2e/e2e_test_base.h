@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -139,9 +140,16 @@ class E2eTest : public ::testing::Test {
 
   static std::string Unique(const std::string& what) {
     static int counter = 0;
-    return absl::StrCat(
-        "e2e-", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-        "-", what, "-", ::getpid(), "-", ++counter);
+    // A parameterised test is named "Test/param"; Kafka allows only
+    // [A-Za-z0-9._-] in topic and group names.
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : test) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
+          c != '-') {
+        c = '_';
+      }
+    }
+    return absl::StrCat("e2e-", test, "-", what, "-", ::getpid(), "-", ++counter);
   }
 
   static SidecarOptions Options(

@@ -301,6 +301,39 @@ absl::StatusOr<std::map<int32_t, int64_t>> KafkaBroker::CommittedOffsets(
   return ParseGroupDescribe(result->out, topic);
 }
 
+absl::StatusOr<int> KafkaBroker::GroupMemberCount(const std::string& group) {
+  absl::StatusOr<ScriptResult> result =
+      RunScriptOk({"tool", "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+                   "--bootstrap-server", bootstrap_, "--describe", "--members", "--group", group});
+  if (!result.ok()) return result.status();
+  // One row per member, the group's name in the first column; a group
+  // without members says so in a sentence instead.
+  int members = 0;
+  for (absl::string_view line : absl::StrSplit(result->out, '\n')) {
+    std::vector<absl::string_view> cols =
+        absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (cols.size() >= 2 && cols[0] == group) ++members;
+    if (absl::StartsWith(line, "Error:")) {
+      if (absl::StrContains(line, "does not exist") ||
+          absl::StrContains(line, "GroupIdNotFoundException")) {
+        return 0;
+      }
+      return absl::InternalError(absl::StrCat("describe group ", group, ": ", line));
+    }
+  }
+  return members;
+}
+
+absl::Status KafkaBroker::SetGroupConfig(const std::string& group,
+                                         const std::map<std::string, std::string>& configs) {
+  std::vector<std::string> pairs;
+  for (const auto& [key, value] : configs) pairs.push_back(absl::StrCat(key, "=", value));
+  return RunScriptOk({"tool", "kafka.admin.ConfigCommand", "--bootstrap-server", bootstrap_,
+                      "--alter", "--entity-type", "groups", "--entity-name", group,
+                      "--add-config", absl::StrJoin(pairs, ",")})
+      .status();
+}
+
 absl::StatusOr<std::map<int32_t, int64_t>> KafkaBroker::EndOffsets(const std::string& topic) {
   absl::StatusOr<ScriptResult> result = RunScriptOk({"end-offsets", bootstrap_, topic});
   if (!result.ok()) return result.status();

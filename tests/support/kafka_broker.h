@@ -62,6 +62,17 @@ class KafkaBroker {
   absl::StatusOr<std::map<int32_t, int64_t>> CommittedOffsets(
       const std::string& group, const std::string& topic);
 
+  // How many members the coordinator counts in `group` now, by Kafka's own
+  // consumer-groups tool (0 for an empty or unknown group).
+  absl::StatusOr<int> GroupMemberCount(const std::string& group);
+
+  // Sets dynamic configs of a consumer group (Kafka 4.x; the group need not
+  // exist yet), e.g. {"consumer.session.timeout.ms", "6000"}: what an
+  // operator tunes per group under the consumer group protocol, where the
+  // session and heartbeat are the broker's, not the client's.
+  absl::Status SetGroupConfig(const std::string& group,
+                              const std::map<std::string, std::string>& configs);
+
   // Log-end offsets of `topic`, partition -> offset.
   absl::StatusOr<std::map<int32_t, int64_t>> EndOffsets(const std::string& topic);
 

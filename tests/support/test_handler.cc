@@ -372,6 +372,30 @@ std::optional<grpc::Status> TestHandler::finish_status() const {
   return state_.finish_status;
 }
 
+absl::StatusOr<std::vector<TopicPartitionKey>> SetPartitionsPaused(
+    const std::string& target, const std::vector<TopicPartitionKey>& partitions, bool paused,
+    absl::Duration timeout) {
+  auto stub = v1::ConsumerSidecar::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::PartitionsRequest request;
+  for (const auto& [topic, partition] : partitions) {
+    v1::TopicPartition* tp = request.add_partitions();
+    tp->set_topic(topic);
+    tp->set_partition(partition);
+  }
+  v1::PartitionsResponse response;
+  grpc::Status status = paused ? stub->PausePartitions(&ctx, request, &response)
+                               : stub->ResumePartitions(&ctx, request, &response);
+  if (!status.ok()) return ToAbsl(status);
+  std::vector<TopicPartitionKey> acted;
+  for (const v1::TopicPartition& tp : response.partitions()) {
+    acted.emplace_back(tp.topic(), tp.partition());
+  }
+  return acted;
+}
+
 absl::StatusOr<v1::GetStatsResponse> GetStats(
     const std::string& target, absl::Duration timeout,
     std::shared_ptr<grpc::ChannelCredentials> credentials) {

@@ -173,6 +173,12 @@ class TestHandler {
   HandlerState state_;  // guarded by mu_
 };
 
+// One PausePartitions (paused) or ResumePartitions call; returns the
+// partitions the sidecar acted on.
+absl::StatusOr<std::vector<TopicPartitionKey>> SetPartitionsPaused(
+    const std::string& target, const std::vector<TopicPartitionKey>& partitions, bool paused,
+    absl::Duration timeout = absl::Seconds(5));
+
 // One GetStats call with a deadline; `credentials` null = plaintext.
 absl::StatusOr<v1::GetStatsResponse> GetStats(
     const std::string& target, absl::Duration timeout = absl::Seconds(5),
