@@ -335,12 +335,17 @@ std::optional<PartitionOffsets> KafkaConsumerImpl::Offsets(const TopicPartition&
 }
 
 BrokerConnectivity KafkaConsumerImpl::Connectivity() const {
+  // Under the consumer protocol a member the broker gives no partitions has
+  // nothing to reconcile and stays in join state "init" for good: its
+  // membership is its member epoch (read outside view_mu_, which the
+  // statistics callback takes on librdkafka's side).
+  const bool has_epoch = consumer_protocol_ && Generation() > 0;
   MutexLock l(&view_mu_);
   BrokerConnectivity c;
   c.any_broker_up = have_statistics_ && statistics_.brokers_up > 0;
   c.last_up = last_broker_up_;
   c.group_joined = have_statistics_ && statistics_.group_state == "up" &&
-                   statistics_.join_state == "steady";
+                   (statistics_.join_state == "steady" || has_epoch);
   c.last_error = last_auth_error();
   return c;
 }
@@ -504,10 +509,37 @@ void KafkaConsumerImpl::PauseAll() {
   rd_kafka_pause_partitions(rk_, owned.get());
 }
 
+void KafkaConsumerImpl::LeaveIfUnassigned() {
+  // librdkafka's close sends no LeaveGroup for a classic cooperative member
+  // that owns no partitions: its revoke-all returns early ("terminating,
+  // skipping rejoin") and nothing else leaves. A member stopped while it
+  // still waits for the second round of a rebalance (the common case of a
+  // pod stopped right after it started) then holds that rebalance, and the
+  // partitions it was to receive, until the broker expires it after
+  // session_timeout_ms. unsubscribe() does leave in that state (its rejoin
+  // finds no subscription and sends the LeaveGroup that close() then waits
+  // for), so an unassigned member unsubscribes first. A member that never
+  // got a member id has nothing to leave.
+  if (consumer_protocol_ || !cooperative_) return;
+  rd_kafka_topic_partition_list_t* assignment = nullptr;
+  if (rd_kafka_assignment(rk_, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  const int owned = assignment->cnt;
+  rd_kafka_topic_partition_list_destroy(assignment);
+  char* member_id = rd_kafka_memberid(rk_);
+  const bool joined = member_id != nullptr && *member_id != '\0';
+  if (member_id != nullptr) rd_kafka_mem_free(rk_, member_id);
+  if (owned != 0 || !joined) return;
+  if (const rd_kafka_resp_err_t err = rd_kafka_unsubscribe(rk_); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("kafka: leaving group {} without partitions: {}", config_.kafka.group_id,
+                 rd_kafka_err2str(err));
+  }
+}
+
 absl::Status KafkaConsumerImpl::Close() {
   closing_.store(true);
   stop_.store(true);
   if (control_.joinable()) control_.join();
+  LeaveIfUnassigned();
   // Revokes everything through the rebalance callback (which commits the
   // final watermarks) and leaves the group.
   const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);

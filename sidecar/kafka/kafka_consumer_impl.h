@@ -72,6 +72,8 @@ class KafkaConsumerImpl final : public KafkaConsumer, public KafkaPartitionView 
   enum class RevokeKind { kGraceful, kClosing, kLost, kError };
   void OnAssign(rd_kafka_topic_partition_list_t* parts);
   void Revoke(rd_kafka_topic_partition_list_t* parts, RevokeKind kind);
+  // Close: sends the LeaveGroup librdkafka omits for an unassigned member.
+  void LeaveIfUnassigned();
   // The group generation (classic) or member epoch (consumer) librdkafka
   // holds now; -1 when it has none.
   int32_t Generation() const;
