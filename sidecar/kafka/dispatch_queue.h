@@ -41,9 +41,9 @@ class PartitionControl {
   // Stores `next_offset` (last settled + 1) for the next commit.
   virtual absl::Status StoreOffset(const TopicPartition& tp, int64_t next_offset) = 0;
   // Stops / restarts fetching. Resume restarts at `from` (the offset after
-  // the last record the dispatcher received) when given: librdkafka 2.0.2's
-  // own resume position can skip records after a batch consume (fixed
-  // upstream in 2.1.0), so the dispatcher says where it left off.
+  // the last record the dispatcher received) when given: the dispatcher
+  // says where it left off rather than trust librdkafka's fetch position
+  // across a batch consume (librdkafka before 2.1.0 could skip records there).
   virtual absl::Status Pause(const TopicPartition& tp) = 0;
   virtual absl::Status Resume(const TopicPartition& tp, std::optional<int64_t> from) = 0;
 };

@@ -9,8 +9,8 @@
 // Each test checks that its fault really happened: per-broker error stacks
 // of the mock cluster are polled until the pushed errors were returned to
 // requests. A {NO_ERROR, 0} entry is a probe that fails nothing and shows
-// that a request of that type reached that broker (librdkafka 2.0.2 has no
-// request tracking).
+// that a request of that type reached that broker (no reliance on the mock
+// cluster's request tracking).
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -252,7 +252,7 @@ class MockClusterFaultsTest : public ::testing::Test {
 };
 
 // 1a. Transient OffsetCommit errors, several in a row, while consuming.
-// librdkafka 2.0.2 absorbs these itself: REQUEST_TIMED_OUT and
+// librdkafka absorbs these itself: REQUEST_TIMED_OUT and
 // COORDINATOR_LOAD_IN_PROGRESS are retried inside the request, NOT_COORDINATOR
 // defers the commit until the coordinator is found again. Nothing reaches the
 // sidecar's commit callback; the commits still reach the end.
@@ -492,7 +492,7 @@ struct ShutdownFault {
   std::vector<rd_kafka_resp_err_t> errors;
 };
 
-// librdkafka 2.0.2 tries an OffsetCommit request three times, about 100 ms
+// librdkafka tries an OffsetCommit request three times, about 100 ms
 // apart, and absorbs NOT_COORDINATOR by waiting for the coordinator, so one
 // transient error never reaches the sidecar; three timeouts in a row do, and
 // the sidecar must then retry the final commit itself (the commit on revoke

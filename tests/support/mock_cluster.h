@@ -1,4 +1,4 @@
-// librdkafka's in-process mock cluster (rdkafka_mock.h, librdkafka 2.0.2) for
+// librdkafka's in-process mock cluster (rdkafka_mock.h) for
 // fault-injection tests: N mock brokers on loopback, topics, a real producer
 // to fill them, an independent reader of a group's committed offsets, and the
 // fault knobs (request errors, broker down/up, RTT, coordinator and leader
