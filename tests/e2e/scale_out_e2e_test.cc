@@ -23,7 +23,7 @@
 //     than 10 s.
 // One line per step starts with SCALE-OUT, one per run with SCALE-OUT-RUN.
 //
-// KAFKA_SIDECAR_BINARY_UNDER_TEST runs the scenario against another build of
+// SCALE_OUT_SIDECAR_BINARY runs the scenario against another build of
 // the sidecar (the classic protocol only needs keys every version has), to
 // compare figures across librdkafka versions.
 #include <algorithm>
@@ -319,7 +319,7 @@ class ScaleOutE2eTest : public E2eTest, public ::testing::WithParamInterface<std
 
   SidecarOptions MemberOptions(const std::string& group, const std::string& topic) const {
     SidecarOptions options = Options(group, {topic}, Overrides());
-    if (const char* other = std::getenv("KAFKA_SIDECAR_BINARY_UNDER_TEST")) options.binary = other;
+    if (const char* other = std::getenv("SCALE_OUT_SIDECAR_BINARY")) options.binary = other;
     return options;
   }
 
