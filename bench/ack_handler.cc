@@ -10,9 +10,9 @@
 // --expect N counts across all streams; on reaching it the handler closes its
 // streams and prints the sidecar's GetStats as JSON. --delay-ms makes it a
 // slow handler (D ms before acking each batch). --samples-out writes, at
-// exit, one line per message received: "<id> <ts_us> <recv_us>", id and
-// ts_us read from the bench_produce payload (-1 when absent), recv_us the
-// CLOCK_REALTIME microseconds when Read() returned its batch.
+// exit, one line per message received: "<id> <ts_us> <recv_us> <partition>",
+// id and ts_us read from the bench_produce payload (-1 when absent), recv_us
+// the CLOCK_REALTIME microseconds when Read() returned its batch.
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -193,7 +193,7 @@ bool RunStream(v1::ConsumerSidecar::Stub& stub, const Options& o, Shared& shared
       for (const v1::Message& m : batch.messages()) {
         bytes += m.value().size();
         if (samples != nullptr) {
-          samples->push_back(bench::SampleOf(m.value(), recv_us));
+          samples->push_back(bench::SampleOf(m.value(), recv_us, batch.partition()));
         }
       }
       if (o.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.delay_ms));

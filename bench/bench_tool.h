@@ -49,6 +49,7 @@ struct Sample {
   int64_t id;
   int64_t ts_us;
   int64_t recv_us;
+  int32_t partition;
 };
 
 // The integer after `key` in a bench_produce payload; -1 when absent.
@@ -62,8 +63,8 @@ inline int64_t ScanInt(std::string_view payload, std::string_view key) {
 }
 
 // A sample for a received bench_produce payload.
-inline Sample SampleOf(std::string_view payload, int64_t recv_us) {
-  return {ScanInt(payload, "\"id\":"), ScanInt(payload, "\"ts_us\":"), recv_us};
+inline Sample SampleOf(std::string_view payload, int64_t recv_us, int32_t partition) {
+  return {ScanInt(payload, "\"id\":"), ScanInt(payload, "\"ts_us\":"), recv_us, partition};
 }
 
 // One line per sample; false (with *error set) when the file cannot be
@@ -82,9 +83,9 @@ inline bool WriteSamples(const std::string& path, const std::vector<std::vector<
     out.reserve(samples.size() * 48);
     for (const Sample& s : samples) {
       char line[80];
-      const int n = std::snprintf(line, sizeof line, "%lld %lld %lld\n",
+      const int n = std::snprintf(line, sizeof line, "%lld %lld %lld %d\n",
                                   static_cast<long long>(s.id), static_cast<long long>(s.ts_us),
-                                  static_cast<long long>(s.recv_us));
+                                  static_cast<long long>(s.recv_us), s.partition);
       out.append(line, static_cast<size_t>(n));
     }
     ok = ok && std::fwrite(out.data(), 1, out.size(), f) == out.size();

@@ -4,8 +4,8 @@
 // Prints one JSON line:
 //   {"messages":N,"first_us":..,"last_us":..,"commit_done_us":..,"rate":..}
 // (CLOCK_REALTIME microseconds). With --samples-out FILE it also writes one
-// line per message, "<id> <ts_us> <recv_us>", id and ts_us read from the
-// bench_produce payload (-1 when a payload lacks them).
+// line per message, "<id> <ts_us> <recv_us> <partition>", id and ts_us read
+// from the bench_produce payload (-1 when a payload lacks them).
 #include <librdkafka/rdkafka.h>
 #include <time.h>
 
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     const std::string_view payload(static_cast<const char*>(m->payload), m->len);
     touched = touched + payload.size() + (payload.empty() ? 0 : static_cast<uint8_t>(payload[0]));
     if (sampling) {
-      samples.push_back(bench::SampleOf(payload, now));
+      samples.push_back(bench::SampleOf(payload, now, m->partition));
     }
     if (got == 0) first_us = now;
     last_us = now;

@@ -13,6 +13,9 @@ Sections (each can be chosen with --only):
               sidecar's share of it (paired per message with a raw consumer)
   memory      peak RSS with a 2,000,000-message backlog and a slow handler
   scale       1,000 partitions and 64 handler streams against 6 partitions
+  rebalance   a second sidecar joining a busy one and leaving again, under each
+              group protocol: time to the newcomer's first delivery, the pause
+              on the partitions that stay, handover time, duplicates
 """
 from __future__ import annotations
 
@@ -364,7 +367,7 @@ def read_samples(path: str, since_us: int) -> Dict[int, tuple]:
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) != 3:
+            if len(parts) != 4:
                 continue
             i, ts, recv = int(parts[0]), int(parts[1]), int(parts[2])
             if ts >= since_us and i not in samples:
@@ -482,6 +485,146 @@ def section_scale(ctx) -> dict:
             "loss_percent": 100.0 * (1 - wide.rate / narrow.rate)}
 
 
+def read_partition_samples(path: str) -> List[tuple]:
+    """(recv_us, partition, id) per message a handler received."""
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 4:
+                    out.append((int(parts[2]), int(parts[3]), int(parts[0])))
+    except OSError:
+        pass
+    out.sort()
+    return out
+
+
+def by_partition(samples: List[tuple], lo_us: int, hi_us: int) -> Dict[int, List[int]]:
+    out: Dict[int, List[int]] = {}
+    for recv, part, _ in samples:
+        if lo_us <= recv < hi_us:
+            out.setdefault(part, []).append(recv)
+    return out
+
+
+def longest_gap_ms(times: List[int], lo_us: int, hi_us: int) -> float:
+    """The longest time without a delivery that overlaps [lo, hi)."""
+    worst = 0
+    for a, b in zip(times, times[1:]):
+        if b > lo_us and a < hi_us:
+            worst = max(worst, b - a)
+    return worst / 1000.0
+
+
+def rebalance_phase(stayer: List[tuple], mover: List[tuple], event_us: int, settle_us: int,
+                    joining: bool) -> dict:
+    """What a join (mover joins) or a leave (mover leaves) cost the partitions.
+
+    kept: the stayer's partitions on both sides of the event; moved: those
+    that changed hands. A handover is the gap between the last delivery by
+    the old owner and the first by the new one."""
+    stayer_before = by_partition(stayer, event_us - 3_000_000, event_us)
+    stayer_after = by_partition(stayer, settle_us - 2_000_000, settle_us)
+    kept = sorted(p for p in stayer_before if p in stayer_after)
+    window = by_partition(stayer, event_us - 3_000_000, settle_us)
+    kept_pause = max((longest_gap_ms(window.get(p, []), event_us, settle_us) for p in kept),
+                     default=0.0)
+    normal_gap = max((longest_gap_ms(window.get(p, []), event_us - 3_000_000, event_us - 1)
+                      for p in kept), default=0.0)
+    old = stayer if joining else mover
+    new = mover if joining else stayer
+    handovers = []
+    moved = []
+    new_after = by_partition(new, event_us, settle_us)
+    old_before = by_partition(old, event_us - 3_000_000, event_us)
+    # The old owner keeps delivering a moving partition until its revoke.
+    old_until = by_partition(old, event_us - 3_000_000, settle_us)
+    for p, times in new_after.items():
+        if p in kept or p not in old_before:
+            continue
+        moved.append(p)
+        earlier = [t for t in old_until[p] if t <= times[0]]
+        last_old = earlier[-1] if earlier else old_before[p][-1]
+        handovers.append((times[0] - last_old) / 1000.0)
+    result = {"kept": len(kept), "moved": len(moved), "kept_pause_ms": kept_pause,
+              "normal_gap_ms": normal_gap,
+              "handover_ms_max": max(handovers, default=None)}
+    if joining:
+        first = [recv for recv, _, _ in mover if recv >= event_us]
+        result["join_to_first_delivery_ms"] = (first[0] - event_us) / 1000.0 if first else None
+    return result
+
+
+def rebalance_run(ctx, protocol: str) -> dict:
+    tools, broker, wd, a = ctx["tools"], ctx["broker"], ctx["workdir"], ctx["args"]
+    topic = f"bench-rebalance-{protocol}"
+    messages = a.rebalance_messages
+    broker.create_topic(topic, 6)
+    produce(tools, broker, topic, messages, 100, 6)
+    group = f"bench-rebalance-{protocol}-{int(time.time() * 1000)}"
+    extra = {"kafka": {"group_protocol": protocol}}
+    # A handler acking each batch 10 ms after it arrives: a steady flow with
+    # a backlog throughout, so that every pause shows.
+    handler_args = ["--delay-ms", "10"]
+    first = Sidecar(tools, wd, f"sidecar-rb-{protocol}-1", broker.bootstrap, group, topic, extra)
+    first_samples = os.path.join(wd, f"rb-{protocol}-1.samples")
+    h1 = Proc(f"handler-rb-{protocol}-1", [tools.ack_handler, "--target", first.target,
+                                           "--samples-out", first_samples, *handler_args], wd)
+    second = h2 = None
+    second_samples = os.path.join(wd, f"rb-{protocol}-2.samples")
+    try:
+        wait_for(lambda: first.counter("messages_processed") > 20_000, 120, "the first member")
+        time.sleep(4)  # a steady flow before the join, to compare against
+        join_us = now_us()
+        second = Sidecar(tools, wd, f"sidecar-rb-{protocol}-2", broker.bootstrap, group, topic,
+                         extra)
+        h2 = Proc(f"handler-rb-{protocol}-2", [tools.ack_handler, "--target", second.target,
+                                               "--samples-out", second_samples, *handler_args],
+                  wd)
+        wait_for(lambda: second.counter("messages_delivered") > 0, 120, "the second member")
+        time.sleep(10)  # the rebalance settles; kept partitions keep flowing meanwhile
+        leave_us = now_us()
+        second.proc.stop(60)
+        h2.stop(30)
+        time.sleep(10)  # the partitions go back
+        end_us = now_us()
+        stats = first.stats() or {}
+    finally:
+        for proc in [h2, second.proc if second else None, h1, first.proc]:
+            if proc is not None:
+                proc.stop(30)
+    s1 = read_partition_samples(first_samples)
+    s2 = read_partition_samples(second_samples)
+    ids = [i for _, _, i in s1 + s2 if i >= 0]
+    result = {
+        "messages": messages,
+        "join": rebalance_phase(s1, s2, join_us, leave_us, joining=True),
+        "leave": rebalance_phase(s1, s2, leave_us, end_us, joining=False),
+        "deliveries": len(s1) + len(s2),
+        "duplicates": len(ids) - len(set(ids)),
+        "rebalances_first": int(stats.get("rebalances", 0)),
+    }
+    j, l = result["join"], result["leave"]
+    log(f"  {protocol}: join: first delivery after {_ms(j.get('join_to_first_delivery_ms'))}, "
+        f"kept {j['kept']} paused at most {_ms(j['kept_pause_ms'])} (normal gap "
+        f"{_ms(j['normal_gap_ms'])}), moved {j['moved']} handed over in {_ms(j['handover_ms_max'])}; "
+        f"leave: kept paused {_ms(l['kept_pause_ms'])}, moved {l['moved']} back in "
+        f"{_ms(l['handover_ms_max'])}; duplicates {result['duplicates']:,}")
+    return result
+
+
+def _ms(v) -> str:
+    return "-" if v is None else f"{v:,.0f} ms"
+
+
+def section_rebalance(ctx) -> dict:
+    a = ctx["args"]
+    log(f"rebalance: a second member joins a busy one and leaves again, "
+        f"{a.rebalance_messages:,} x 100 B on 6 partitions, per group protocol")
+    return {protocol: rebalance_run(ctx, protocol) for protocol in ["classic", "consumer"]}
+
+
 # ---------------------------------------------------------------- report
 
 def machine_facts(tools: Tools) -> dict:
@@ -504,7 +647,9 @@ def machine_facts(tools: Tools) -> dict:
         "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kb / 1024 / 1024),
         "kernel": platform.release(),
         "sidecar": cmd([tools.sidecar, "--version"]).splitlines()[0] if tools.sidecar else "",
-        "librdkafka": cmd(["pkg-config", "--modversion", "rdkafka"]),
+        # The librdkafka the sidecar is linked with, as it reports it.
+        "librdkafka": (cmd([tools.sidecar, "--version"]).splitlines()[1:] or [""])[0]
+        .removeprefix("librdkafka ").split(" ")[0],
         "grpc": cmd(["pkg-config", "--modversion", "grpc++"]),
         "protobuf": cmd(["pkg-config", "--modversion", "protobuf"]),
         "compiler": cmd(["c++", "--version"]).splitlines()[0],
@@ -530,7 +675,9 @@ def main() -> int:
     p.add_argument("--rates", type=int, nargs="*", default=[10_000, 50_000])
     p.add_argument("--latency-seconds", type=int, default=20)
     p.add_argument("--memory-seconds", type=int, default=30)
-    p.add_argument("--only", nargs="*", default=["throughput", "latency", "memory", "scale"])
+    p.add_argument("--rebalance-messages", type=int, default=3_000_000)
+    p.add_argument("--only", nargs="*",
+                   default=["throughput", "latency", "memory", "scale", "rebalance"])
     p.add_argument("--out", default=os.path.join(REPO, "docs"))
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="sidecar config for every sidecar of the run (default: the defaults)")
@@ -557,7 +704,8 @@ def main() -> int:
         broker = Broker(workdir)
         ctx = {"tools": tools, "broker": broker, "workdir": workdir, "args": a, "done": set()}
         for name, fn in [("throughput", section_throughput), ("latency", section_latency),
-                         ("memory", section_memory), ("scale", section_scale)]:
+                         ("memory", section_memory), ("scale", section_scale),
+                         ("rebalance", section_rebalance)]:
             if name in a.only:
                 results[name] = fn(ctx)
                 ctx["done"].add(name)
