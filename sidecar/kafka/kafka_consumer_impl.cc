@@ -509,6 +509,13 @@ void KafkaConsumerImpl::PauseAll() {
   rd_kafka_pause_partitions(rk_, owned.get());
 }
 
+bool KafkaConsumerImpl::HasMemberId() const {
+  char* member_id = rd_kafka_memberid(rk_);
+  const bool has = member_id != nullptr && *member_id != '\0';
+  if (member_id != nullptr) rd_kafka_mem_free(rk_, member_id);
+  return has;
+}
+
 void KafkaConsumerImpl::LeaveIfUnassigned() {
   // librdkafka's close sends no LeaveGroup for a classic cooperative member
   // that owns no partitions: its revoke-all returns early ("terminating,
@@ -516,22 +523,34 @@ void KafkaConsumerImpl::LeaveIfUnassigned() {
   // still waits for the second round of a rebalance (the common case of a
   // pod stopped right after it started) then holds that rebalance, and the
   // partitions it was to receive, until the broker expires it after
-  // session_timeout_ms. unsubscribe() does leave in that state (its rejoin
-  // finds no subscription and sends the LeaveGroup that close() then waits
-  // for), so an unassigned member unsubscribes first. A member that never
-  // got a member id has nothing to leave.
+  // session_timeout_ms. unsubscribe() does leave (its rejoin finds no
+  // subscription and sends the LeaveGroup), so an unassigned member
+  // unsubscribes first. A member that never got a member id has nothing to
+  // leave.
   if (consumer_protocol_ || !cooperative_) return;
   rd_kafka_topic_partition_list_t* assignment = nullptr;
   if (rd_kafka_assignment(rk_, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
   const int owned = assignment->cnt;
   rd_kafka_topic_partition_list_destroy(assignment);
-  char* member_id = rd_kafka_memberid(rk_);
-  const bool joined = member_id != nullptr && *member_id != '\0';
-  if (member_id != nullptr) rd_kafka_mem_free(rk_, member_id);
-  if (owned != 0 || !joined) return;
+  if (owned != 0 || !HasMemberId()) return;
   if (const rd_kafka_resp_err_t err = rd_kafka_unsubscribe(rk_); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     spdlog::warn("kafka: leaving group {} without partitions: {}", config_.kafka.group_id,
                  rd_kafka_err2str(err));
+    return;
+  }
+  // Inside a rebalance (JoinGroup or SyncGroup under way) librdkafka
+  // postpones the unsubscribe until that round completes, and the round may
+  // hand this member partitions first. So the callbacks are served here (an
+  // assignment is taken and, closing, revoked at once) until the LeaveGroup
+  // has gone out, which clears the member id, or the bound passes.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config_.kafka.session_timeout_ms);
+  while (HasMemberId() && std::chrono::steady_clock::now() < deadline) {
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 50)) {
+      // Nothing is consumed any more: a record here is fetched again by
+      // whoever owns its partition next.
+      rd_kafka_message_destroy(m);
+    }
   }
 }
 

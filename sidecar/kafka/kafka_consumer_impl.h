@@ -74,6 +74,7 @@ class KafkaConsumerImpl final : public KafkaConsumer, public KafkaPartitionView 
   void Revoke(rd_kafka_topic_partition_list_t* parts, RevokeKind kind);
   // Close: sends the LeaveGroup librdkafka omits for an unassigned member.
   void LeaveIfUnassigned();
+  bool HasMemberId() const;
   // The group generation (classic) or member epoch (consumer) librdkafka
   // holds now; -1 when it has none.
   int32_t Generation() const;
