@@ -586,19 +586,17 @@ TEST_P(ScaleOutE2eTest, JoinsAndLeavesKeepPartitionsAndRedeliverOnlyWhatMoved) {
 
   Member* second = nullptr;
   Member* third = nullptr;
-  RunStep("join 1->2", StepKind::kJoin, [&](Step* s) {
-    second = Join(options, true);
-    ASSERT_NE(second, nullptr);
-    s->new_member = second->index;
-    s->new_member_launched = second->launched;
-  }, absl::Seconds(8), *end);
+  auto join_step = [&](const std::string& name, Member** joined) {
+    RunStep(name, StepKind::kJoin, [&](Step* s) {
+      *joined = Join(options, true);
+      ASSERT_NE(*joined, nullptr);
+      s->new_member = (*joined)->index;
+      s->new_member_launched = (*joined)->launched;
+    }, absl::Seconds(8), *end);
+  };
+  join_step("join 1->2", &second);
   ASSERT_FALSE(HasFatalFailure());
-  RunStep("join 2->3", StepKind::kJoin, [&](Step* s) {
-    third = Join(options, true);
-    ASSERT_NE(third, nullptr);
-    s->new_member = third->index;
-    s->new_member_launched = third->launched;
-  }, absl::Seconds(8), *end);
+  join_step("join 2->3", &third);
   ASSERT_FALSE(HasFatalFailure());
   RunStep("join+SIGTERM within 2 s", StepKind::kJoinAndQuickLeave, [&](Step*) {
     Member* brief = Join(options, false);
