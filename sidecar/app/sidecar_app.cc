@@ -32,6 +32,7 @@ DispatcherOptions MakeDispatcherOptions(const Config& c, int index) {
   o.throttle.threshold = static_cast<uint32_t>(p.error_threshold);
   o.throttle.window = Millis(p.error_window_ms);
   o.throttle.pause = Millis(p.pause_duration_ms);
+  o.rejects_count_toward_threshold = p.error_threshold_counts_rejects;
   return o;
 }
 

@@ -44,6 +44,10 @@ struct ProcessingConfig {
   int32_t retry_backoff_ms = 1000;
   int32_t retry_backoff_max_ms = 30000;
   int32_t error_threshold = 10;
+  // REJECTs are the handler's verdict on a message, already handled by the
+  // dead-letter path; only RETRYs and ack timeouts (a failing dependency)
+  // count toward error_threshold unless this is set.
+  bool error_threshold_counts_rejects = false;
   int32_t error_window_ms = 60000;
   int32_t pause_duration_ms = 30000;
   int32_t ack_timeout_ms = 30000;

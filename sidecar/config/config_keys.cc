@@ -173,6 +173,7 @@ const Field<ProcessingConfig> kProcessingFields[] = {
     {"retry_backoff_ms", &ProcessingConfig::retry_backoff_ms},
     {"retry_backoff_max_ms", &ProcessingConfig::retry_backoff_max_ms},
     {"error_threshold", &ProcessingConfig::error_threshold},
+    {"error_threshold_counts_rejects", &ProcessingConfig::error_threshold_counts_rejects},
     {"error_window_ms", &ProcessingConfig::error_window_ms},
     {"pause_duration_ms", &ProcessingConfig::pause_duration_ms},
     {"ack_timeout_ms", &ProcessingConfig::ack_timeout_ms},

@@ -324,11 +324,16 @@ void DispatcherImpl::ApplySettlement(const std::string& stream_id, const v1::Set
   if (!e.rejected.empty()) {
     spdlog::debug("partition {}: {} messages rejected by the handler ({})", p.tp().ToString(),
                   e.rejected.size(), s.reason());
-    CountErrors(p, e.rejected.size(), now);
+    if (options_.rejects_count_toward_threshold) {
+      CountErrors(p, e.rejected.size(), now);
+    } else {
+      p.counters.errors += e.rejected.size();
+    }
     GiveUp(p, std::move(e.rejected), now);
   }
   if (!e.retry.empty()) {
-    const size_t given_up = Retry(p, std::move(e.retry), s.retry_after_ms(), now);
+    const size_t given_up =
+        Retry(p, std::move(e.retry), s.retry_after_ms(), DeliveryCause::kRetry, now);
     if (e.release.stream != nullptr) {
       e.release.stream->failed.fetch_add(given_up, std::memory_order_relaxed);
     }
@@ -337,7 +342,7 @@ void DispatcherImpl::ApplySettlement(const std::string& stream_id, const v1::Set
 }
 
 size_t DispatcherImpl::Retry(PartitionState& p, std::vector<PendingRecord> records,
-                             uint32_t retry_after_ms, MonoTime now) {
+                             uint32_t retry_after_ms, DeliveryCause cause, MonoTime now) {
   CountErrors(p, records.size(), now);
   std::vector<PendingRecord> again;
   std::vector<PendingRecord> exhausted;
@@ -348,6 +353,7 @@ size_t DispatcherImpl::Retry(PartitionState& p, std::vector<PendingRecord> recor
                               r.reason.empty() ? "" : ": ", r.reason);
       exhausted.push_back(std::move(r));
     } else {
+      r.cause = cause;
       again.push_back(std::move(r));
     }
   }
@@ -366,7 +372,10 @@ size_t DispatcherImpl::Retry(PartitionState& p, std::vector<PendingRecord> recor
       const MonoTime resume = now + backoff_.Delay(first->retries, retry_after_ms);
       Withdrawn cancelled = p.CancelAfter(first->record.offset);
       Withdraw(p, cancelled);
-      for (auto& r : cancelled.records) again.push_back(std::move(r));
+      for (auto& r : cancelled.records) {
+        r.cause = DeliveryCause::kRewind;
+        again.push_back(std::move(r));
+      }
       p.Redeliver(std::move(again), now);
       p.hold_until = p.hold_until ? std::max(*p.hold_until, resume) : resume;
       ScheduleTimer(*p.hold_until);
@@ -442,7 +451,27 @@ void DispatcherImpl::CountErrors(PartitionState& p, uint64_t n, MonoTime now) {
     spdlog::warn("partition {}: paused for {} ms after {} errors within {} ms", p.tp().ToString(),
                  pause->count(), options_.throttle.threshold, options_.throttle.window.count());
     ScheduleTimer(now + *pause);
+    TellPaused(p, *pause);
   }
+}
+
+void DispatcherImpl::TellPaused(PartitionState& p, Millis pause) {
+  // The handler's log is where its developer looks; the sidecar's own log
+  // may be in another container.
+  if (p.stream == nullptr) return;
+  Outgoing out = Outgoing::Make();
+  v1::PartitionPaused* paused = out.response->mutable_paused();
+  paused->mutable_partition()->set_topic(p.tp().topic);
+  paused->mutable_partition()->set_partition(p.tp().partition);
+  paused->set_reason(ThresholdReason());
+  paused->set_resume_in_ms(static_cast<uint32_t>(pause.count()));
+  p.stream->Send(std::move(out));
+}
+
+std::string DispatcherImpl::ThresholdReason() const {
+  return absl::StrCat("error threshold: ", options_.throttle.threshold, " errors within ",
+                      options_.throttle.window.count(), " ms (RETRYs and ack timeouts",
+                      options_.rejects_count_toward_threshold ? " and REJECTs" : "", ")");
 }
 
 void DispatcherImpl::Withdraw(PartitionState& p, const Withdrawn& w) {
@@ -466,7 +495,7 @@ void DispatcherImpl::RunTimers(MonoTime now) {
                      tp.ToString(), expired.records.size());
         Withdraw(p, expired);
         for (auto& r : expired.records) r.reason = "ack timeout";
-        Retry(p, std::move(expired.records), 0, now);
+        Retry(p, std::move(expired.records), 0, DeliveryCause::kAckTimeout, now);
         MaybeCompleteRebind(p);
       }
     }
@@ -541,9 +570,7 @@ v1::PartitionStats DispatcherImpl::StatsOf(const PartitionState& p, MonoTime now
   } else if (p.throttle().paused(now)) {
     s.set_paused(true);
     const auto left = std::chrono::duration_cast<Millis>(*p.throttle().paused_until() - now);
-    s.set_pause_reason(absl::StrCat("error threshold: ", options_.throttle.threshold,
-                                    " errors within ", options_.throttle.window.count(),
-                                    " ms; resumes in ", left.count(), " ms"));
+    s.set_pause_reason(absl::StrCat(ThresholdReason(), "; resumes in ", left.count(), " ms"));
   } else if (p.fetch_paused) {
     s.set_pause_reason("fetch paused: handler behind (backpressure)");
   }
@@ -619,7 +646,9 @@ bool DispatcherImpl::SendBatch(PartitionState& p, InFlightBatch& batch, MonoTime
   }
   batch_owner_[id] = &p;
   ScheduleTimer(now + options_.ack_timeout);
-  stats_->RecordDelivered(p.tp(), n);
+  DeliveryCauseCounts causes{};
+  for (const PendingRecord& r : batch.records) ++causes[static_cast<size_t>(r.cause)];
+  stats_->RecordDelivered(p.tp(), causes);
   stats_->AddInFlight(static_cast<int64_t>(n));
   stream.delivered.fetch_add(n, std::memory_order_relaxed);
   return true;
@@ -741,6 +770,7 @@ void DispatcherImpl::FinishRevoke(PartitionState& p) {
   for (uint64_t id : p.DropInFlight(&dropped)) batch_owner_.erase(id);
   if (dropped > 0) {
     stats_->AddInFlight(-static_cast<int64_t>(dropped));
+    stats_->RecordGivenUpOnRevoke(dropped);
     spdlog::warn("partition {}: revoked with {} messages unsettled after {} ms; they will be "
                  "redelivered by the partition's next owner",
                  p.tp().ToString(), dropped,

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -43,6 +44,8 @@ struct DispatcherOptions {
   Millis retry_backoff_max{30000};
   Millis ack_timeout{30000};
   ErrorThrottleOptions throttle;
+  // processing.error_threshold_counts_rejects.
+  bool rejects_count_toward_threshold = false;
   // Where given-up messages go; null = logged, counted failed and skipped.
   DeadLetterProducer* dead_letters = nullptr;
   // Wait before producing a dead letter again after Kafka refused it.
@@ -92,10 +95,13 @@ class DispatcherImpl final : public Dispatcher {
   // wait out their backoff; exhausted and rejected ones are given up on.
   // Returns how many of `records` were given up on (retries exhausted).
   size_t Retry(PartitionState& p, std::vector<PendingRecord> records, uint32_t retry_after_ms,
-               MonoTime now);
+               DeliveryCause cause, MonoTime now);
   void GiveUp(PartitionState& p, std::vector<PendingRecord> records, MonoTime now);
   void ProduceDeadLetter(PartitionState& p, const PendingRecord& r);
   void CountErrors(PartitionState& p, uint64_t n, MonoTime now);
+  // Tells the partition's stream that the error threshold paused it.
+  void TellPaused(PartitionState& p, Millis pause);
+  std::string ThresholdReason() const;
   // Window and bookkeeping for records taken out of flight.
   void Withdraw(PartitionState& p, const Withdrawn& w);
   // Ack timeouts, retry backoffs, pause ends: the work that waits on time.

@@ -269,7 +269,9 @@ std::vector<uint64_t> PartitionState::ReturnInFlight(const std::string& stream_i
       continue;
     }
     for (size_t i = 0; i < b.records.size(); ++i) {
-      if (!b.settled[i]) back.push_back(std::move(b.records[i]));
+      if (b.settled[i]) continue;
+      b.records[i].cause = DeliveryCause::kStreamLost;
+      back.push_back(std::move(b.records[i]));
     }
     ids.push_back(b.id);
     in_flight_.erase(it++);

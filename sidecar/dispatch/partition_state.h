@@ -22,6 +22,7 @@
 #include "sidecar/dispatch/dispatcher_command.h"
 #include "sidecar/dispatch/error_throttle.h"
 #include "sidecar/kafka/record.h"
+#include "sidecar/stats/delivery_cause.h"
 #include "sidecar/tracking/offset_tracker.h"
 
 namespace kafka_sidecar {
@@ -33,6 +34,7 @@ struct PendingRecord {
   uint32_t attempt = 1;  // the delivery attempt this record will go out as
   uint32_t retries = 0;  // RETRYs and ack timeouts so far
   std::string reason;    // the last failure's reason, for dead letters
+  DeliveryCause cause = DeliveryCause::kFirst;  // why its next delivery happens
 };
 
 struct InFlightBatch {

@@ -1,6 +1,7 @@
 #include "sidecar/metrics/sidecar_metrics.h"
 
 #include <cstdint>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -96,6 +97,26 @@ std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& s
   out.push_back(TopicCounter("messages_dead_lettered_total",
                              "Failed messages written to the dead-letter topic.", counters,
                              &TopicCounters::messages_dead_lettered));
+  out.push_back(Counter("messages_first_delivered_total",
+                        "Messages delivered for the first time by this sidecar.",
+                        static_cast<double>(stats.messages_first_delivered())));
+  {
+    MetricFamily f = Family("messages_redelivered_total", MetricType::kCounter,
+                            "Messages delivered again, by cause: retry (settled RETRY), "
+                            "ack_timeout, rewind (later messages taken back by an earlier "
+                            "retry under ordering: partition), stream_lost, and rebalance "
+                            "(unsettled when the partition was revoked; its next owner "
+                            "delivers them).");
+    const v1::Redeliveries& r = stats.redeliveries();
+    for (const auto& [cause, n] : {std::pair<const char*, uint64_t>{"retry", r.retry()},
+                                   {"ack_timeout", r.ack_timeout()},
+                                   {"rewind", r.rewind()},
+                                   {"stream_lost", r.stream_lost()},
+                                   {"rebalance", r.rebalance()}}) {
+      f.samples.push_back(Sample{{{"cause", cause}}, static_cast<double>(n)});
+    }
+    out.push_back(std::move(f));
+  }
   out.push_back(Counter("stale_settlements_total",
                         "Settlements ignored: unknown batch, offset not in it, already settled "
                         "or no outcome.",

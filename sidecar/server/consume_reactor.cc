@@ -109,6 +109,7 @@ void ConsumeReactor::HandleSubscribe(const v1::Subscribe& sub) {
   s->set_max_batch_messages(options.max_batch_messages);
   s->set_ack_timeout_ms(static_cast<uint32_t>(p.ack_timeout_ms));
   s->set_sidecar_version(KAFKA_SIDECAR_VERSION);
+  s->set_ordering(p.ordering == OrderingMode::kNone ? v1::ORDERING_NONE : v1::ORDERING_PARTITION);
   session_->Send(std::move(out));
   coordinator_->OpenStream(session_);
   spdlog::info("stream {} subscribed: handler '{}' from {}, window {} messages / {} bytes",

@@ -36,7 +36,14 @@ void SidecarStats::MarkActivity(MonoTime now) {
   last_activity_ns_.store(Nanos(now), std::memory_order_relaxed);
 }
 
-void SidecarStats::RecordDelivered(const TopicPartition& tp, uint64_t messages) {
+void SidecarStats::RecordDelivered(const TopicPartition& tp,
+                                   const DeliveryCauseCounts& by_cause) {
+  uint64_t messages = 0;
+  for (size_t i = 0; i < by_cause.size(); ++i) {
+    if (by_cause[i] == 0) continue;
+    messages += by_cause[i];
+    by_cause_[i].fetch_add(by_cause[i], std::memory_order_relaxed);
+  }
   delivered_.fetch_add(messages, std::memory_order_relaxed);
   batches_delivered_.fetch_add(1, std::memory_order_relaxed);
   MarkActivity(clock_.Now());
@@ -102,6 +109,16 @@ void SidecarStats::Fill(v1::GetStatsResponse* out) const {
   out->set_error_rate_percent(processed + failed == 0 ? 0.0 : 100.0 * failed / (processed + failed));
   out->set_messages_delivered(delivered_.load(std::memory_order_relaxed));
   out->set_messages_retried(retried_.load(std::memory_order_relaxed));
+  auto caused = [this](DeliveryCause c) {
+    return by_cause_[static_cast<size_t>(c)].load(std::memory_order_relaxed);
+  };
+  out->set_messages_first_delivered(caused(DeliveryCause::kFirst));
+  v1::Redeliveries* again = out->mutable_redeliveries();
+  again->set_retry(caused(DeliveryCause::kRetry));
+  again->set_ack_timeout(caused(DeliveryCause::kAckTimeout));
+  again->set_rewind(caused(DeliveryCause::kRewind));
+  again->set_stream_lost(caused(DeliveryCause::kStreamLost));
+  again->set_rebalance(given_up_on_revoke_.load(std::memory_order_relaxed));
   out->set_messages_dead_lettered(dead_lettered_.load(std::memory_order_relaxed));
   const int64_t in_flight = in_flight_.load(std::memory_order_relaxed);
   out->set_messages_in_flight(in_flight > 0 ? static_cast<uint64_t>(in_flight) : 0);

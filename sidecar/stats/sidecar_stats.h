@@ -4,6 +4,7 @@
 // per batch or settlement.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -15,6 +16,7 @@
 #include "kafka_sidecar/v1/sidecar.pb.h"
 #include "sidecar/common/clock.h"
 #include "sidecar/common/topic_partition.h"
+#include "sidecar/stats/delivery_cause.h"
 #include "sidecar/stats/fixed_histogram.h"
 #include "sidecar/stats/latency_histogram.h"
 #include "sidecar/stats/metrics_source.h"
@@ -33,8 +35,13 @@ class SidecarStats final : public MetricsSource {
   // cannot count the increment that creates a series).
   void InitTopics(const std::vector<std::string>& topics);
 
-  // One batch of `messages` sent to a stream.
-  void RecordDelivered(const TopicPartition& tp, uint64_t messages);
+  // One batch sent to a stream, its messages counted by why they went out.
+  void RecordDelivered(const TopicPartition& tp, const DeliveryCauseCounts& messages);
+  // Messages delivered here and unsettled when their partition was revoked
+  // or lost: its next owner delivers them again.
+  void RecordGivenUpOnRevoke(uint64_t count) {
+    given_up_on_revoke_.fetch_add(count, std::memory_order_relaxed);
+  }
   // `count` messages ACKed, `latency_ms` after their batch was sent.
   void RecordProcessed(const TopicPartition& tp, uint64_t count, double latency_ms);
   void RecordFailed(const TopicPartition& tp, uint64_t count);
@@ -59,6 +66,8 @@ class SidecarStats final : public MetricsSource {
   const Clock& clock_;
   const MonoTime started_;
   std::atomic<uint64_t> delivered_{0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(DeliveryCause::kCount)> by_cause_{};
+  std::atomic<uint64_t> given_up_on_revoke_{0};
   std::atomic<uint64_t> batches_delivered_{0};
   std::atomic<uint64_t> processed_{0};
   std::atomic<uint64_t> failed_{0};

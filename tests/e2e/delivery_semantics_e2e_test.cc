@@ -315,6 +315,17 @@ TEST_F(DeliverySemanticsE2eTest, ErrorThresholdPausesOnePartitionWhileOthersFlow
   const absl::Time paused_seen = absl::Now();
   EXPECT_TRUE(absl::StrContains(paused.pause_reason(), "error threshold")) << paused.pause_reason();
   EXPECT_GE(paused.errors(), 5u);
+  // The handler was told, with the reason and how long.
+  ASSERT_TRUE(handler->WaitFor([](const HandlerState& s) { return !s.paused.empty(); },
+                               absl::Seconds(10)))
+      << "no PartitionPaused reached the handler";
+  {
+    const v1::PartitionPaused told = handler->Snapshot().paused.front();
+    EXPECT_EQ(told.partition().topic(), topic);
+    EXPECT_EQ(told.partition().partition(), 2);
+    EXPECT_EQ(told.resume_in_ms(), 4000u);
+    EXPECT_TRUE(absl::StrContains(told.reason(), "5 errors within 60000 ms")) << told.reason();
+  }
   const size_t p2_before = ReceivedOn(*handler, topic, 2).size();
 
   // The other partitions finish while partition 2 sits out its pause.
@@ -338,6 +349,39 @@ TEST_F(DeliverySemanticsE2eTest, ErrorThresholdPausesOnePartitionWhileOthersFlow
   ASSERT_TRUE(after.ok());
   EXPECT_FALSE(after->paused());
   EXPECT_TRUE(absl::StrContains(sidecar->log(), "paused for 4000 ms"));
+}
+
+// The scenario a new user meets first: a few malformed messages among many,
+// default configuration. REJECTs are dead-lettered and done with; they do not
+// pause partitions, so the run is not stalled for pause_duration_ms.
+TEST_F(DeliverySemanticsE2eTest, RejectsDoNotPausePartitionsWithTheDefaults) {
+  const std::string topic = Unique("topic");
+  const std::string dlt = Unique("dlt");
+  const std::string group = Unique("group");
+  absl::StatusOr<Offsets> end = PrepareTopic(topic, 3, 3000);
+  ASSERT_TRUE(end.ok()) << end.status();
+  ASSERT_TRUE(broker_->CreateTopic(dlt, 1).ok());
+  // 20 rejects on each partition, twice the default threshold of 10.
+  SidecarProcess* sidecar = StartSidecar(
+      Options(group, {topic}, {{"processing.dead_letter_topic", absl::StrCat("\"", dlt, "\"")}}));
+  ASSERT_NE(sidecar, nullptr);
+  auto handler = ConnectHandler(sidecar, [](const v1::Batch&, const v1::Message& m) {
+    return m.offset() % 50 == 7 ? v1::OUTCOME_REJECT : v1::OUTCOME_ACK;
+  });
+  ASSERT_NE(handler, nullptr);
+  // Well inside the 30 s a threshold pause would last.
+  ASSERT_TRUE(AwaitCommittedAtEnd(group, topic, *end, absl::Seconds(20)).ok());
+  absl::StatusOr<v1::GetStatsResponse> stats = GetStats(sidecar->grpc_target());
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->messages_failed(), 60u);
+  EXPECT_EQ(stats->messages_dead_lettered(), 60u);
+  EXPECT_EQ(stats->messages_processed(), 2940u);
+  for (const v1::PartitionStats& p : stats->partitions()) {
+    EXPECT_FALSE(p.paused()) << p.partition() << ": " << p.pause_reason();
+    EXPECT_EQ(p.errors(), 20u);
+  }
+  EXPECT_TRUE(handler->Snapshot().paused.empty());
+  EXPECT_FALSE(absl::StrContains(sidecar->log(), "paused for"));
 }
 
 TEST_F(DeliverySemanticsE2eTest, OperatorPausesAndResumesPartitions) {

@@ -204,6 +204,11 @@ void TestHandler::ReadLoop() {
         state_.draining.push_back(response.draining());
         break;
       }
+      case v1::ConsumeResponse::kPaused: {
+        std::lock_guard<std::mutex> lock(mu_);
+        state_.paused.push_back(response.paused());
+        break;
+      }
       default:
         // A response kind newer than this client: ignored, as a real
         // handler would.

@@ -74,6 +74,7 @@ struct HandlerState {
   std::vector<v1::AssignmentChange> assignment_changes;
   std::set<TopicPartitionKey> assigned;  // as the AssignmentChanges say now
   std::vector<v1::Draining> draining;
+  std::vector<v1::PartitionPaused> paused;
   std::optional<absl::Time> first_receive;
   std::optional<absl::Time> last_receive;
   bool stream_done = false;

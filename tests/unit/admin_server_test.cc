@@ -192,7 +192,8 @@ TEST_F(AdminServerTest, StatsIsTheGetStatsResponseWithProtoFieldNames) {
                     "retried": "0", "errors": "0", "stream_id": ""}],
     "streams": [], "recent_processing_rate_per_second": 0,
     "seconds_since_last_activity": 0, "sidecar_version": "0.1.0",
-    "librdkafka_version": "2.14.2", "group_protocol": "consumer"})");
+    "librdkafka_version": "2.14.2", "group_protocol": "consumer",
+    "messages_first_delivered": "0"})");
 }
 
 TEST_F(AdminServerTest, MetricsServesThePrometheusText) {

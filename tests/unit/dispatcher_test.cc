@@ -127,6 +127,8 @@ class CapturingWriter : public StreamWriter {
 struct Handler {
   CapturingWriter writer;
   std::shared_ptr<StreamSession> session;
+  // PartitionPaused notices, collected by TakeBatches.
+  std::vector<v1::PartitionPaused> paused;
 
   // Completes every write (queued ones start as earlier ones complete) and
   // returns the batches written since the last call.
@@ -137,6 +139,10 @@ struct Handler {
     }
     std::vector<v1::Batch> out;
     for (const auto& r : writer.written) {
+      if (r.has_paused()) {
+        paused.push_back(r.paused());
+        continue;
+      }
       EXPECT_TRUE(r.has_batch());
       out.push_back(r.batch());
     }
@@ -567,6 +573,12 @@ TEST_F(DispatcherTest, ClosedStreamsMessagesAreRedeliveredWithTheNextAttempt) {
   ASSERT_EQ(rest.size(), 1u);
   EXPECT_THAT(Offsets(rest[0]), ElementsAre(4));
   EXPECT_THAT(Attempts(rest[0]), ElementsAre(1u));
+
+  const v1::GetStatsResponse st = Stats();
+  EXPECT_EQ(st.messages_delivered(), 7u);
+  EXPECT_EQ(st.messages_first_delivered(), 5u);
+  EXPECT_EQ(st.redeliveries().stream_lost(), 2u);
+  EXPECT_EQ(st.redeliveries().retry(), 0u);
 }
 
 TEST_F(DispatcherTest, RebindWaitsForInFlightSettlements) {
@@ -756,6 +768,9 @@ TEST_F(DispatcherTest, RevokeGivesUpAtItsDeadline) {
   ASSERT_TRUE(result->WaitFor(absl::ZeroDuration()));
   EXPECT_EQ(result->offsets()[0].second, std::optional<int64_t>(0));
   EXPECT_EQ(h->session->in_flight_messages(), 0u);
+  // Its next owner delivers the three again; they are counted here.
+  EXPECT_EQ(Stats().redeliveries().rebalance(), 3u);
+  EXPECT_EQ(Stats().messages_first_delivered(), 3u);
 }
 
 TEST_F(DispatcherTest, RevokeOfAnUnknownPartitionAnswersAtOnce) {
@@ -867,6 +882,13 @@ TEST_F(DispatcherRetryTest, PartitionOrderingRewindsToTheRetriedOffsetAfterItsBa
   EXPECT_CALL(control_, StoreOffset(Eq(tp_), 8));
   Settle({Ack(again[0].batch_id(), {1})});
   EXPECT_EQ(Stale(), 3u);
+
+  // One RETRY made four redeliveries: itself and the three rewound.
+  const v1::GetStatsResponse st = Stats();
+  EXPECT_EQ(st.messages_first_delivered(), 9u);
+  EXPECT_EQ(st.redeliveries().retry(), 1u);
+  EXPECT_EQ(st.redeliveries().rewind(), 3u);
+  EXPECT_EQ(st.messages_delivered(), 13u);
 }
 
 TEST_F(DispatcherRetryTest, SuccessiveRetriesBackOffExponentially) {
@@ -1527,6 +1549,13 @@ TEST_F(DispatcherErrorThresholdTest, ThresholdPausesThePartitionUntilThePauseRun
   EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
   Settle({RetryOf(b[0].batch_id())});  // three errors at once
   ::testing::Mock::VerifyAndClearExpectations(&control_);
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  // The handler is told, so the pause shows in its own log.
+  ASSERT_EQ(h->paused.size(), 1u);
+  EXPECT_EQ(h->paused[0].partition().topic(), tp_.topic);
+  EXPECT_EQ(h->paused[0].partition().partition(), tp_.partition);
+  EXPECT_EQ(h->paused[0].resume_in_ms(), 5000u);
+  EXPECT_THAT(h->paused[0].reason(), HasSubstr("3 errors within 10000 ms"));
 
   // The retry backoff (100 ms) runs out; the pause does not. Records
   // fetched meanwhile wait.
@@ -1566,9 +1595,10 @@ TEST_F(DispatcherErrorThresholdTest, ThresholdPausesThePartitionUntilThePauseRun
   EXPECT_THAT(Offsets(b[0]), ElementsAre(3, 4));
 }
 
-TEST_F(DispatcherErrorThresholdTest, RetryRejectAndAckTimeoutAllCountAsErrors) {
+TEST_F(DispatcherErrorThresholdTest, RetryRejectAndAckTimeoutAllCountWhenRejectsAreCounted) {
   Make(Semantics(1, 3, [](DispatcherOptions& o) {
     Threshold3(o);
+    o.rejects_count_toward_threshold = true;
     o.ordering = OrderingMode::kNone;
     o.ack_timeout = Millis(1000);
   }));
@@ -1583,6 +1613,39 @@ TEST_F(DispatcherErrorThresholdTest, RetryRejectAndAckTimeoutAllCountAsErrors) {
   clock_.Advance(Millis(1000));  // the third batch times out
   Run();
   EXPECT_EQ(Stats().partition_errors().at(kPartitionKey), 3u);
+}
+
+// A REJECT is the handler's verdict on one message, settled by the dead-letter
+// path; by default it says nothing about the handler's health.
+TEST_F(DispatcherErrorThresholdTest, RejectsDoNotPauseByDefault) {
+  Make(Semantics(1, 3, [](DispatcherOptions& o) {
+    Threshold3(o);
+    o.ordering = OrderingMode::kNone;
+  }));
+  auto h = StartWith(0, 6);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 3u);
+  // Three rejects: no Pause (StrictMock), the partition flows on.
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 3));
+  Settle({RejectOf(b[0].batch_id()), RejectOf(b[1].batch_id()), RejectOf(b[2].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(3));
+  EXPECT_TRUE(h->paused.empty());
+  clock_.Advance(Millis(100));
+  Run();
+  EXPECT_FALSE(Published(tp_).paused());
+  EXPECT_EQ(Published(tp_).errors(), 3u);
+
+  // Retries still count: the third error pauses.
+  Settle({RetryOf(b[0].batch_id(), {}, 60000), RetryOf(b[1].batch_id(), {}, 60000)});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  Settle({RetryOf(b[2].batch_id(), {}, 60000)});
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  h->TakeBatches();
+  EXPECT_EQ(h->paused.size(), 1u);
 }
 
 TEST_F(DispatcherErrorThresholdTest, APauseSoonAfterTheLastOneLastsTwiceAsLong) {

@@ -73,6 +73,10 @@ class SidecarMetricsTest : public ::testing::Test {
     p2.set_committed_offset(0);
     *stats_.add_partitions() = p2;
     stats_.add_streams()->set_stream_id("s-1");
+    stats_.set_messages_first_delivered(280);
+    stats_.mutable_redeliveries()->set_retry(6);
+    stats_.mutable_redeliveries()->set_rewind(14);
+    stats_.mutable_redeliveries()->set_rebalance(7);
 
     health_.live = true;
     health_.ready = false;
@@ -110,6 +114,14 @@ TEST_F(SidecarMetricsTest, CountersPerTopicComeFromTheMonotonicSnapshot) {
   EXPECT_EQ(Value(families, "kafka_sidecar_messages_delivered_total", audit), 0);
   EXPECT_EQ(Value(families, "kafka_sidecar_stale_settlements_total"), 3);
   EXPECT_EQ(Value(families, "kafka_sidecar_rebalances_total"), 2);
+  EXPECT_EQ(Value(families, "kafka_sidecar_messages_first_delivered_total"), 280);
+  EXPECT_EQ(Value(families, "kafka_sidecar_messages_redelivered_total", {{"cause", "retry"}}), 6);
+  EXPECT_EQ(Value(families, "kafka_sidecar_messages_redelivered_total", {{"cause", "rewind"}}),
+            14);
+  EXPECT_EQ(
+      Value(families, "kafka_sidecar_messages_redelivered_total", {{"cause", "stream_lost"}}), 0);
+  EXPECT_EQ(Value(families, "kafka_sidecar_messages_redelivered_total", {{"cause", "rebalance"}}),
+            7);
   for (const MetricFamily& f : families) {
     if (f.type == MetricType::kCounter) {
       EXPECT_TRUE(absl::EndsWith(f.name, "_total")) << f.name;
@@ -160,7 +172,7 @@ TEST_F(SidecarMetricsTest, PartitionGaugesOnlyWhereKnown) {
 TEST_F(SidecarMetricsTest, NoUnboundedLabels) {
   const auto families = SidecarMetrics().Families(stats_, health_, counters_);
   const std::set<std::string> allowed = {"topic",    "partition", "le", "version", "librdkafka_version",
-                                         "group_id", "group_protocol"};
+                                         "group_id", "group_protocol", "cause"};
   for (const MetricFamily& f : families) {
     EXPECT_TRUE(absl::StartsWith(f.name, "kafka_sidecar_")) << f.name;
     for (const Sample& s : f.samples) {

@@ -36,9 +36,14 @@ TEST(SidecarStatsTest, CountsPerTopicAndInTotal) {
   SidecarStats stats(clock);
   stats.InitTopics({"a", "idle"});
   const TopicPartition a0{"a", 0}, a1{"a", 1}, b0{"b", 0};
-  stats.RecordDelivered(a0, 10);
-  stats.RecordDelivered(a1, 5);
-  stats.RecordDelivered(b0, 2);
+  stats.RecordDelivered(a0, {10});
+  DeliveryCauseCounts again{};
+  again[static_cast<size_t>(DeliveryCause::kFirst)] = 2;
+  again[static_cast<size_t>(DeliveryCause::kRetry)] = 1;
+  again[static_cast<size_t>(DeliveryCause::kRewind)] = 2;
+  stats.RecordDelivered(a1, again);
+  stats.RecordDelivered(b0, {2});
+  stats.RecordGivenUpOnRevoke(4);
   stats.RecordProcessed(a0, 8, 4.0);
   stats.RecordProcessed(b0, 2, 2000.0);
   stats.RecordFailed(a1, 1);
@@ -66,6 +71,12 @@ TEST(SidecarStatsTest, CountsPerTopicAndInTotal) {
   EXPECT_EQ(r.messages_failed(), 1u);
   EXPECT_EQ(r.messages_retried(), 2u);
   EXPECT_EQ(r.messages_dead_lettered(), 1u);
+  EXPECT_EQ(r.messages_first_delivered(), 14u);
+  EXPECT_EQ(r.redeliveries().retry(), 1u);
+  EXPECT_EQ(r.redeliveries().rewind(), 2u);
+  EXPECT_EQ(r.redeliveries().ack_timeout(), 0u);
+  EXPECT_EQ(r.redeliveries().stream_lost(), 0u);
+  EXPECT_EQ(r.redeliveries().rebalance(), 4u);
 }
 
 TEST(SidecarStatsTest, ProcessingHistogramCountsAckedMessagesInSeconds) {
