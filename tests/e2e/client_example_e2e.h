@@ -15,6 +15,17 @@
 //
 // A language's test is one line:
 //   TEST_F(ClientExampleE2eTest, Python) { RunScenario("python", {...}); }
+//
+// RunRetryScenario: 3,000 messages, 10 of them `"fail_once": true`, which the
+// example handlers treat as a transient failure on their first delivery
+// (RETRY with a 50 ms delay). Under either ordering mode that must be exactly
+// 10 retries: the helper stops at a RETRY (partition) or settles each message
+// alone (none), so no retry storm, no stale settlements and no pause.
+//
+// RunPackageScenario: the language's helper installed the way a user installs
+// it, into a project outside the repository
+// (client_examples/<lang>/packaging/make_outside_project.sh), whose handler
+// is the minimal one its README starts with; then RunScenario on it.
 #pragma once
 
 #include <signal.h>
@@ -31,6 +42,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -100,11 +112,9 @@ class ClientExampleE2eTest : public E2eTest {
     ASSERT_TRUE(end.ok()) << end.status();
     ASSERT_EQ(Sum(*end), kMessages);
 
+    // The defaults otherwise: ~7 rejects per partition must not pause it.
     SidecarProcess* sidecar = StartSidecar(Options(
-        group, {topic},
-        {{"processing.dead_letter_topic", absl::StrCat("\"", dlt, "\"")},
-         // ~7 rejects per partition are the scenario, not a reason to pause.
-         {"processing.error_threshold", "1000"}}));
+        group, {topic}, {{"processing.dead_letter_topic", absl::StrCat("\"", dlt, "\"")}}));
     ASSERT_NE(sidecar, nullptr);
     const std::string target = sidecar->grpc_target();
 
@@ -194,11 +204,10 @@ class ClientExampleE2eTest : public E2eTest {
     EXPECT_TRUE(named) << "no stream named " << handler_name
                        << " (HANDLER_NAME not used?)";
 
+    EXPECT_FALSE(absl::StrContains(sidecar->log(), "paused for")) << "a partition was paused";
+
     // SIGTERM: stop taking work, settle, exit 0.
-    ASSERT_TRUE(handler_->Signal(SIGTERM).ok());
-    absl::StatusOr<int> exited = handler_->Wait(absl::Seconds(30));
-    ASSERT_TRUE(exited.ok()) << "handler did not exit on SIGTERM: " << exited.status();
-    EXPECT_EQ(*exited, 0) << "handler exit code on SIGTERM";
+    ExpectCleanExitOnSigterm();
 
     const double seconds =
         absl::ToDoubleSeconds(last_processed - first_processed.value_or(last_processed));
@@ -210,7 +219,84 @@ class ClientExampleE2eTest : public E2eTest {
               << std::endl;
   }
 
+  void RunRetryScenario(const std::string& lang, const std::string& ordering,
+                        std::vector<std::string> handler_argv) {
+    constexpr int64_t kCount = 3000;
+    // 17, 318, ..., 2726: ten messages, on every partition.
+    constexpr int64_t kFailOnceEvery = 301;
+    constexpr int64_t kFailOnce = 10;
+    absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("client-retry");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = std::move(*dir);
+    const std::string topic = Unique("topic");
+    const std::string group = Unique("group");
+    ASSERT_TRUE(broker_->CreateTopic(topic, kPartitions).ok());
+    ProduceOptions produce;
+    produce.value_for = [](int64_t i) {
+      return absl::StrCat("{\"id\": ", i, ", \"amount\": ", i % 97,
+                          i % kFailOnceEvery == 17 ? ", \"fail_once\": true" : "", "}");
+    };
+    ASSERT_TRUE(ProduceMessages(broker_->bootstrap(), topic, kPartitions, kCount, produce).ok());
+    absl::StatusOr<Offsets> end = broker_->EndOffsets(topic);
+    ASSERT_TRUE(end.ok()) << end.status();
+
+    SidecarProcess* sidecar =
+        StartSidecar(Options(group, {topic}, {{"processing.ordering", ordering}}));
+    ASSERT_NE(sidecar, nullptr);
+    const std::string target = sidecar->grpc_target();
+    std::vector<std::string> argv = {"/usr/bin/env", absl::StrCat("SIDECAR_ADDRESS=", target),
+                                     absl::StrCat("HANDLER_NAME=", lang, "-retry")};
+    argv.insert(argv.end(), handler_argv.begin(), handler_argv.end());
+    ASSERT_TRUE(SpawnHandler(argv, "retry"));
+
+    ASSERT_TRUE(AwaitCommittedAtEnd(group, topic, *end, absl::Minutes(3)).ok())
+        << "not everything committed";
+    absl::StatusOr<v1::GetStatsResponse> stats = GetStats(target);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(stats->messages_retried(), static_cast<uint64_t>(kFailOnce));
+    EXPECT_EQ(stats->redeliveries().retry(), static_cast<uint64_t>(kFailOnce));
+    EXPECT_EQ(stats->messages_processed(), static_cast<uint64_t>(kCount));
+    EXPECT_EQ(stats->messages_failed(), 0u);
+    EXPECT_EQ(stats->messages_first_delivered(), static_cast<uint64_t>(kCount));
+    EXPECT_EQ(stats->redeliveries().ack_timeout(), 0u);
+    EXPECT_EQ(stats->redeliveries().stream_lost(), 0u);
+    // Nothing after a RETRY was settled: the rewound messages come back once
+    // each and no settlement goes stale.
+    EXPECT_EQ(stats->stale_settlements(), 0u);
+    if (ordering == "none") {
+      EXPECT_EQ(stats->redeliveries().rewind(), 0u);
+    }
+    EXPECT_FALSE(absl::StrContains(sidecar->log(), "paused for")) << "a partition was paused";
+    std::cout << "[ INFO     ] " << lang << " ordering " << ordering << ": retried "
+              << stats->messages_retried() << ", delivered " << stats->messages_delivered()
+              << " (rewind " << stats->redeliveries().rewind() << ")" << std::endl;
+    ExpectCleanExitOnSigterm();
+  }
+
+  void RunPackageScenario(const std::string& lang) {
+    // Outside the repository, as a user's project would be.
+    absl::StatusOr<std::unique_ptr<TempDir>> project = TempDir::Create("outside-" + lang);
+    ASSERT_TRUE(project.ok()) << project.status();
+    const std::string out = (*project)->File("project");
+    const std::string script =
+        absl::StrCat(RepoRoot(), "/client_examples/", lang, "/packaging/make_outside_project.sh");
+    const std::string log = (*project)->File("make.log");
+    absl::StatusOr<std::unique_ptr<Subprocess>> make = Subprocess::Spawn({script, out}, log);
+    ASSERT_TRUE(make.ok()) << make.status();
+    absl::StatusOr<int> made = (*make)->Wait(absl::Minutes(10));
+    ASSERT_TRUE(made.ok()) << script << ": " << made.status();
+    ASSERT_EQ(*made, 0) << script << " failed:\n" << Tail(ReadFile(log), 20000);
+    RunScenario(absl::StrCat(lang, "-package"), {out + "/run-handler"});
+  }
+
  private:
+  void ExpectCleanExitOnSigterm() {
+    ASSERT_TRUE(handler_->Signal(SIGTERM).ok());
+    absl::StatusOr<int> exited = handler_->Wait(absl::Seconds(30));
+    ASSERT_TRUE(exited.ok()) << "handler did not exit on SIGTERM: " << exited.status();
+    EXPECT_EQ(*exited, 0) << "handler exit code on SIGTERM";
+  }
+
   bool SpawnHandler(const std::vector<std::string>& argv, const std::string& name) {
     const std::string log = dir_->File(absl::StrCat("handler-", name, ".log"));
     handler_logs_.emplace_back(name, log);
