@@ -1,4 +1,4 @@
-module kafka-sidecar/client_examples/go
+module github.com/kafka-sidecar/kafka-sidecar/client_examples/go
 
 go 1.26.0
 

@@ -6,23 +6,38 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	pb "kafka-sidecar/client_examples/go/gen/sidecarv1"
+	pb "github.com/kafka-sidecar/kafka-sidecar/client_examples/go/gen/sidecarv1"
 )
 
-// Config of Run. Target and Handler are required; zero values of the rest
-// take the defaults noted (window sizes: the sidecar's configured values).
+// DefaultTarget is the sidecar's address when neither Config.Target nor
+// SIDECAR_ADDRESS names one.
+const DefaultTarget = "127.0.0.1:50051"
+
+// DefaultHandlerName is the stream's name in the sidecar's stats when neither
+// Config.HandlerName nor HANDLER_NAME names one.
+const DefaultHandlerName = "go-handler"
+
+// Config of Run. Handler is required; zero values of the rest take the
+// defaults noted (window sizes: the sidecar's configured values), so a
+// deployment configures a handler through its environment alone.
 type Config struct {
+	Handler Handler
 	// gRPC target: "127.0.0.1:50051", "unix:/run/sidecar.sock", ...
-	Target      string
+	// Empty = $SIDECAR_ADDRESS, else DefaultTarget.
+	Target string
+	// Shown in the sidecar's stats. Empty = $HANDLER_NAME, else
+	// DefaultHandlerName.
 	HandlerName string
-	Handler     Handler
 
 	MaxInFlightMessages uint32
 	MaxBatchMessages    uint32
@@ -36,6 +51,10 @@ type Config struct {
 	// How long a graceful stop waits for the sidecar to end the stream after
 	// the handler closed its side (5s).
 	CloseTimeout time.Duration
+	// Run stops gracefully on SIGTERM and SIGINT, as on a cancelled ctx.
+	// DisableSignals leaves signals alone: the caller owns them and cancels
+	// ctx itself.
+	DisableSignals bool
 
 	// Extra dial options (tests dial an in-process server). Without any
 	// transport credentials option the connection is plaintext.
@@ -45,29 +64,48 @@ type Config struct {
 	Counts *Counts
 }
 
-// Counts of this process's work; safe to read while Run runs.
+// Counts of this process's work, in the sidecar's meanings (GetStats'
+// messages_processed, messages_retried, messages_failed), counted once the
+// settlement was sent; safe to read while Run runs.
 type Counts struct {
-	Acked, Retried, Rejected atomic.Uint64
+	// Messages settled ACK.
+	Processed atomic.Uint64
+	// Messages the handler settled RETRY: not the later messages of a batch
+	// left unsettled after a RETRY under ORDERING_PARTITION, which the
+	// sidecar delivers again (its redeliveries.rewind).
+	Retried atomic.Uint64
+	// Messages settled REJECT. The sidecar's messages_failed also counts
+	// messages it gave up on after max_retries.
+	Failed atomic.Uint64
 	// Batches settled, and streams subscribed (1 + reconnects).
 	Batches, Streams atomic.Uint64
 }
 
-// Run handles messages until ctx is cancelled or the sidecar drains, and
-// returns nil in both cases once what it held is settled. A dropped stream is
-// reconnected with exponential backoff. It returns an error only for an
-// invalid Config or a connection that cannot be created.
+// Run handles messages until ctx is cancelled, SIGTERM or SIGINT arrives
+// (unless DisableSignals), or the sidecar drains, and returns nil in all
+// three cases once what it held is settled. A dropped stream is reconnected
+// with exponential backoff. It returns an error only for an invalid Config
+// or a connection that cannot be created.
 //
-// On cancel it stops taking new batches, finishes the one each partition is
-// working on, settles it and closes the stream; batches not started go back
-// to the sidecar with the stream. On Draining it processes and settles every
-// batch it holds, then closes the stream. Batches held for half the
-// sidecar's ack timeout are extended by another one.
+// On cancel or a signal it stops taking new batches, finishes the one each
+// partition is working on, settles it and closes the stream; batches not
+// started go back to the sidecar with the stream. On Draining it processes
+// and settles every batch it holds, then closes the stream. Batches held for
+// half the sidecar's ack timeout are extended by another one.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Target == "" {
-		return errors.New("sidecarclient: Config.Target is empty")
-	}
 	if cfg.Handler == nil {
 		return errors.New("sidecarclient: Config.Handler is nil")
+	}
+	if cfg.Target == "" {
+		cfg.Target = envOr("SIDECAR_ADDRESS", DefaultTarget)
+	}
+	if cfg.HandlerName == "" {
+		cfg.HandlerName = envOr("HANDLER_NAME", DefaultHandlerName)
+	}
+	if !cfg.DisableSignals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
 	}
 	if cfg.InitialBackoff <= 0 {
 		cfg.InitialBackoff = 100 * time.Millisecond
@@ -90,6 +128,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("sidecarclient: target %q: %w", cfg.Target, err)
 	}
 	defer conn.Close()
+	cfg.Logger.Info("connecting", "target", cfg.Target, "handler_name", cfg.HandlerName)
 	c := &client{cfg: cfg, stub: pb.NewConsumerSidecarClient(conn)}
 
 	backoff := cfg.InitialBackoff
@@ -194,6 +233,8 @@ func (c *client) session(ctx context.Context) (sessionResult, error) {
 
 	result := sessionFailed
 	extending := false
+	// Read from Subscribed, which comes before any batch.
+	ordering := pb.Ordering_ORDERING_UNSPECIFIED
 	workers := map[string]*partitionWorker{}
 	held := newHeldBatches()
 	var wg sync.WaitGroup
@@ -248,10 +289,11 @@ func (c *client) session(ctx context.Context) (sessionResult, error) {
 			switch x := r.resp.GetResponse().(type) {
 			case *pb.ConsumeResponse_Subscribed:
 				result = sessionSubscribed
+				ordering = x.Subscribed.GetOrdering()
 				c.cfg.Counts.Streams.Add(1)
 				c.cfg.Logger.Info("subscribed", "stream_id", x.Subscribed.GetStreamId(),
 					"group_id", x.Subscribed.GetGroupId(), "topics", x.Subscribed.GetTopics(),
-					"ack_timeout_ms", x.Subscribed.GetAckTimeoutMs())
+					"ack_timeout_ms", x.Subscribed.GetAckTimeoutMs(), "ordering", ordering)
 				if ms := x.Subscribed.GetAckTimeoutMs(); ms > 0 && !extending {
 					extending = true
 					extender.Add(1)
@@ -270,7 +312,7 @@ func (c *client) session(ctx context.Context) (sessionResult, error) {
 					go w.wakeOnDone(sctx)
 					go func() {
 						defer wg.Done()
-						w.run(sctx, c.cfg.Handler, c.cfg.Counts, settle, held.remove)
+						w.run(sctx, c.cfg.Handler, ordering, c.cfg.Counts, settle, held.remove)
 					}()
 				}
 				// The sidecar's ack deadline runs from now, queued or not.
@@ -279,11 +321,20 @@ func (c *client) session(ctx context.Context) (sessionResult, error) {
 			case *pb.ConsumeResponse_Assignment:
 				c.cfg.Logger.Info("assignment changed",
 					"assigned", len(x.Assignment.GetAssigned()), "revoked", len(x.Assignment.GetRevoked()))
+			case *pb.ConsumeResponse_Paused:
+				// Informational (nothing to settle), but the handler's log is
+				// where a person looks for why messages stopped coming.
+				p := x.Paused
+				c.cfg.Logger.Warn(fmt.Sprintf("kafka-sidecar paused %s/%d for %d ms: %s",
+					p.GetPartition().GetTopic(), p.GetPartition().GetPartition(),
+					p.GetResumeInMs(), p.GetReason()))
 			case *pb.ConsumeResponse_Draining:
 				c.cfg.Logger.Info("sidecar draining: settling what is held",
 					"deadline_ms", x.Draining.GetDeadlineMs())
 				finish(modeFinishQueue)
 				return sessionDrained, nil
+			default:
+				// A response kind newer than this helper: nothing it must act on.
 			}
 		}
 	}
@@ -298,4 +349,11 @@ func streamError(stream grpc.BidiStreamingClient[pb.ConsumeRequest, pb.ConsumeRe
 		}
 	}
 	return err
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
 }

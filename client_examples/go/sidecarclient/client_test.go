@@ -8,20 +8,20 @@ import (
 	"testing"
 	"time"
 
-	pb "kafka-sidecar/client_examples/go/gen/sidecarv1"
+	pb "github.com/kafka-sidecar/kafka-sidecar/client_examples/go/gen/sidecarv1"
 )
 
-func ackAll(context.Context, *Message) (bool, error) { return true, nil }
+func ackAll(context.Context, *Message) error { return nil }
 
 func TestEachPartitionIsProcessedInOffsetOrder(t *testing.T) {
 	const partitions, batches, perBatch = 3, 6, 5
 	var mu sync.Mutex
 	seen := map[int32][]int64{}
-	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+	hs := startHarness(t, func(_ context.Context, m *Message) error {
 		mu.Lock()
 		seen[m.Partition] = append(seen[m.Partition], m.Offset)
 		mu.Unlock()
-		return true, nil
+		return nil
 	})
 	fs := hs.nextStream()
 	if fs.subscribe.GetHandlerName() != "test-handler" {
@@ -54,25 +54,23 @@ func TestEachPartitionIsProcessedInOffsetOrder(t *testing.T) {
 			}
 		}
 	}
-	if n := hs.counts.Acked.Load(); n != partitions*batches*perBatch {
-		t.Errorf("Counts.Acked = %d", n)
-	}
+	checkCounts(t, hs.counts, partitions*batches*perBatch, 0, 0)
 }
 
 func TestPartitionsAreProcessedConcurrently(t *testing.T) {
 	p1Started := make(chan struct{})
-	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+	hs := startHarness(t, func(_ context.Context, m *Message) error {
 		if m.Partition == 1 {
 			close(p1Started)
-			return true, nil
+			return nil
 		}
 		// Partition 0 waits for partition 1 to start: only possible when
 		// they run at the same time.
 		select {
 		case <-p1Started:
-			return true, nil
+			return nil
 		case <-time.After(waitFor):
-			return false, errors.New("partition 1 never started while partition 0 was busy")
+			return errors.New("partition 1 never started while partition 0 was busy")
 		}
 	})
 	fs := hs.nextStream()
@@ -83,70 +81,6 @@ func TestPartitionsAreProcessedConcurrently(t *testing.T) {
 		if s[0].GetOutcome() != pb.Outcome_OUTCOME_ACK {
 			t.Errorf("batch %d: %v", batch, s)
 		}
-	}
-}
-
-func TestOutcomesOfOneBatch(t *testing.T) {
-	var mu sync.Mutex
-	var handled []string
-	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
-		mu.Lock()
-		handled = append(handled, string(m.Value))
-		mu.Unlock()
-		switch string(m.Value) {
-		case "poison":
-			return false, Rejectf("cannot parse %q", m.Value)
-		case "flaky":
-			return false, errors.New("database unavailable")
-		}
-		return true, nil
-	})
-	fs := hs.nextStream()
-	fs.sendBatchAt(7, 0, 10, "ok", "poison", "ok", "flaky", "after")
-	s := fs.nextSettle(t).GetSettlements()
-	want := []struct {
-		outcome pb.Outcome
-		offsets string
-		reason  string
-	}{
-		{pb.Outcome_OUTCOME_ACK, "[10 12]", ""},
-		{pb.Outcome_OUTCOME_REJECT, "[11]", `cannot parse "poison"`},
-		{pb.Outcome_OUTCOME_RETRY, "[13]", "database unavailable"},
-		{pb.Outcome_OUTCOME_RETRY, "[14]", "an earlier message of the batch was retried"},
-	}
-	if len(s) != len(want) {
-		t.Fatalf("settlements: %v", s)
-	}
-	for i, w := range want {
-		if s[i].GetBatchId() != 7 || s[i].GetOutcome() != w.outcome ||
-			fmt.Sprint(s[i].GetOffsets()) != w.offsets || s[i].GetReason() != w.reason {
-			t.Errorf("settlement %d = %v, want %+v", i, s[i], w)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	// The retry rewinds the partition: the message after it is not handled now.
-	if fmt.Sprint(handled) != "[ok poison ok flaky]" {
-		t.Errorf("handled %v", handled)
-	}
-}
-
-func TestFalseAndPanicAreRetries(t *testing.T) {
-	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
-		if string(m.Value) == "panic" {
-			panic("boom")
-		}
-		return false, nil
-	})
-	fs := hs.nextStream()
-	fs.sendBatch(1, 0, "false")
-	fs.sendBatch(2, 1, "panic")
-	got := fs.settlementsByBatch(t, 2)
-	if s := got[1]; len(s) != 1 || s[0].GetOutcome() != pb.Outcome_OUTCOME_RETRY || s[0].GetReason() != "handler returned false" {
-		t.Errorf("false: %v", s)
-	}
-	if s := got[2]; len(s) != 1 || s[0].GetOutcome() != pb.Outcome_OUTCOME_RETRY || s[0].GetReason() != "handler panic: boom" {
-		t.Errorf("panic: %v", s)
 	}
 }
 
@@ -172,13 +106,13 @@ func TestReconnectsAfterTheStreamDrops(t *testing.T) {
 
 func TestABatchCutOffByADroppedStreamIsNotSettled(t *testing.T) {
 	entered := make(chan struct{}, 1)
-	hs := startHarness(t, func(ctx context.Context, m *Message) (bool, error) {
+	hs := startHarness(t, func(ctx context.Context, m *Message) error {
 		if string(m.Value) != "slow" {
-			return true, nil
+			return nil
 		}
 		entered <- struct{}{}
 		<-ctx.Done() // the stream is gone: give up
-		return false, ctx.Err()
+		return ctx.Err()
 	})
 	first := hs.nextStream()
 	first.sendBatch(1, 0, "slow", "next")
@@ -201,11 +135,11 @@ func TestABatchCutOffByADroppedStreamIsNotSettled(t *testing.T) {
 
 func TestDrainingSettlesEverythingHeldThenReturns(t *testing.T) {
 	gate := make(chan struct{})
-	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+	hs := startHarness(t, func(_ context.Context, m *Message) error {
 		if m.Partition == 0 && m.Offset == 0 {
 			<-gate
 		}
-		return true, nil
+		return nil
 	})
 	fs := hs.nextStream()
 	fs.sendBatchAt(1, 0, 0, "held")
@@ -226,8 +160,9 @@ func TestDrainingSettlesEverythingHeldThenReturns(t *testing.T) {
 	if n := len(fs.settles); n != 3 {
 		t.Fatalf("%d batches settled before the stream closed, want 3", n)
 	}
-	if n := hs.counts.Acked.Load(); n != 3 {
-		t.Errorf("Counts.Acked = %d", n)
+	// Run returned: every count is in.
+	if n := hs.counts.Processed.Load(); n != 3 {
+		t.Errorf("Counts.Processed = %d", n)
 	}
 }
 
@@ -236,7 +171,7 @@ func TestCancelFinishesTheCurrentBatchOnly(t *testing.T) {
 	gate := make(chan struct{})
 	var mu sync.Mutex
 	var handled []string
-	hs := startHarness(t, func(_ context.Context, m *Message) (bool, error) {
+	hs := startHarness(t, func(_ context.Context, m *Message) error {
 		if string(m.Value) == "current" {
 			close(entered)
 			<-gate
@@ -244,7 +179,7 @@ func TestCancelFinishesTheCurrentBatchOnly(t *testing.T) {
 		mu.Lock()
 		handled = append(handled, string(m.Value))
 		mu.Unlock()
-		return true, nil
+		return nil
 	})
 	testHookFinishing = func() { close(gate) }
 	t.Cleanup(func() { testHookFinishing = nil })
@@ -310,15 +245,15 @@ func (fs *fakeStream) extendedUntil(t *testing.T, want ...uint64) map[uint64]boo
 
 func TestExtendsHeldBatchesUntilTheyAreSettled(t *testing.T) {
 	extended := make(chan struct{})
-	hs := startHarnessWithAckTimeout(t, func(_ context.Context, m *Message) (bool, error) {
+	hs := startHarness(t, func(_ context.Context, m *Message) error {
 		// Held until the test saw the Extend: far past the 200 ms ack timeout.
 		select {
 		case <-extended:
-			return true, nil
+			return nil
 		case <-time.After(waitFor):
-			return false, errors.New("no Extend seen")
+			return errors.New("no Extend seen")
 		}
-	}, 200)
+	}, withAckTimeoutMs(200))
 	fs := hs.nextStream()
 	fs.sendBatchAt(42, 0, 0, "slow")
 	// Queued behind batch 42: its sidecar deadline runs as well.
@@ -339,22 +274,22 @@ func TestExtendsHeldBatchesUntilTheyAreSettled(t *testing.T) {
 func TestExtendNeverNamesABatchOfAnEarlierStream(t *testing.T) {
 	entered := make(chan struct{}, 1)
 	extended := make(chan struct{})
-	hs := startHarnessWithAckTimeout(t, func(ctx context.Context, m *Message) (bool, error) {
+	hs := startHarness(t, func(ctx context.Context, m *Message) error {
 		switch string(m.Value) {
 		case "cut-off":
 			entered <- struct{}{}
 			<-ctx.Done()
-			return false, ctx.Err()
+			return ctx.Err()
 		case "held":
 			select {
 			case <-extended:
-				return true, nil
+				return nil
 			case <-time.After(waitFor):
-				return false, errors.New("no Extend seen")
+				return errors.New("no Extend seen")
 			}
 		}
-		return true, nil
-	}, 200)
+		return nil
+	}, withAckTimeoutMs(200))
 	first := hs.nextStream()
 	first.sendBatch(1, 0, "cut-off")
 	select {

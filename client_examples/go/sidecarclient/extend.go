@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	pb "kafka-sidecar/client_examples/go/gen/sidecarv1"
+	pb "github.com/kafka-sidecar/kafka-sidecar/client_examples/go/gen/sidecarv1"
 )
 
 // heldBatches are one stream's batches handed to partition workers and not

@@ -1,17 +1,19 @@
 package sidecarclient
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/test/bufconn"
 
-	pb "kafka-sidecar/client_examples/go/gen/sidecarv1"
+	pb "github.com/kafka-sidecar/kafka-sidecar/client_examples/go/gen/sidecarv1"
 )
 
 // waitFor bounds every wait of the tests: a broken helper fails, never hangs.
@@ -22,8 +24,10 @@ const waitFor = 10 * time.Second
 type fakeSidecar struct {
 	pb.UnimplementedConsumerSidecarServer
 	streams chan *fakeStream
-	// ackTimeoutMs goes out in every Subscribed (0 = none: no Extends).
+	// ackTimeoutMs and ordering go out in every Subscribed (ack timeout
+	// 0 = none: no Extends).
 	ackTimeoutMs uint32
+	ordering     pb.Ordering
 }
 
 type fakeStream struct {
@@ -51,7 +55,7 @@ func (f *fakeSidecar) Consume(stream grpc.BidiStreamingServer[pb.ConsumeRequest,
 		halfClosed: make(chan struct{}),
 	}
 	if err := stream.Send(&pb.ConsumeResponse{Response: &pb.ConsumeResponse_Subscribed{
-		Subscribed: &pb.Subscribed{StreamId: "s", GroupId: "g", AckTimeoutMs: f.ackTimeoutMs}}}); err != nil {
+		Subscribed: &pb.Subscribed{StreamId: "s", GroupId: "g", AckTimeoutMs: f.ackTimeoutMs, Ordering: f.ordering}}}); err != nil {
 		return err
 	}
 	go func() {
@@ -93,36 +97,59 @@ type harness struct {
 	counts *Counts
 	cancel context.CancelFunc
 	done   chan error
+	dialed chan string
 }
 
-func startHarness(t *testing.T, h Handler) *harness {
-	t.Helper()
-	return startHarnessWithAckTimeout(t, h, 0)
+// harnessOption changes the fake sidecar or the Config of a harness.
+type harnessOption func(*fakeSidecar, *Config)
+
+func withAckTimeoutMs(ms uint32) harnessOption {
+	return func(f *fakeSidecar, _ *Config) { f.ackTimeoutMs = ms }
 }
 
-func startHarnessWithAckTimeout(t *testing.T, h Handler, ackTimeoutMs uint32) *harness {
+func withOrdering(o pb.Ordering) harnessOption {
+	return func(f *fakeSidecar, _ *Config) { f.ordering = o }
+}
+
+func withConfig(change func(*Config)) harnessOption {
+	return func(_ *fakeSidecar, c *Config) { change(c) }
+}
+
+// startHarness runs Run against a fake sidecar that announces
+// ORDERING_PARTITION (the sidecar's default) unless an option says otherwise.
+func startHarness(t *testing.T, h Handler, opts ...harnessOption) *harness {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
+	// The addresses Run dialed (the first few: enough for a test to read).
+	dialed := make(chan string, 10)
 	srv := grpc.NewServer()
-	fake := &fakeSidecar{streams: make(chan *fakeStream, 10), ackTimeoutMs: ackTimeoutMs}
+	fake := &fakeSidecar{streams: make(chan *fakeStream, 10), ordering: pb.Ordering_ORDERING_PARTITION}
+	cfg := Config{
+		Target:         "passthrough:///fake-sidecar",
+		HandlerName:    "test-handler",
+		Handler:        h,
+		InitialBackoff: 10 * time.Millisecond,
+		MaxBackoff:     50 * time.Millisecond,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DialOptions: []grpc.DialOption{grpc.WithContextDialer(
+			func(ctx context.Context, addr string) (net.Conn, error) {
+				select {
+				case dialed <- addr:
+				default:
+				}
+				return lis.DialContext(ctx)
+			})},
+	}
+	for _, o := range opts {
+		o(fake, &cfg)
+	}
 	pb.RegisterConsumerSidecarServer(srv, fake)
 	go func() { _ = srv.Serve(lis) }()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	hs := &harness{t: t, fake: fake, counts: &Counts{}, cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		hs.done <- Run(ctx, Config{
-			Target:         "passthrough:///fake-sidecar",
-			HandlerName:    "test-handler",
-			Handler:        h,
-			InitialBackoff: 10 * time.Millisecond,
-			MaxBackoff:     50 * time.Millisecond,
-			Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Counts:         hs.counts,
-			DialOptions: []grpc.DialOption{grpc.WithContextDialer(
-				func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) })},
-		})
-	}()
+	hs := &harness{t: t, fake: fake, counts: &Counts{}, cancel: cancel, done: make(chan error, 1), dialed: dialed}
+	cfg.Counts = hs.counts
+	go func() { hs.done <- Run(ctx, cfg) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -182,6 +209,11 @@ func (fs *fakeStream) sendBatchAt(id uint64, partition int32, first int64, value
 	fs.send <- &pb.ConsumeResponse{Response: &pb.ConsumeResponse_Batch{Batch: b}}
 }
 
+func (fs *fakeStream) sendMessages(id uint64, partition int32, msgs ...*pb.Message) {
+	fs.send <- &pb.ConsumeResponse{Response: &pb.ConsumeResponse_Batch{Batch: &pb.Batch{
+		BatchId: id, Topic: "t", Partition: partition, Messages: msgs}}}
+}
+
 func (fs *fakeStream) sendDraining() {
 	fs.send <- &pb.ConsumeResponse{Response: &pb.ConsumeResponse_Draining{Draining: &pb.Draining{DeadlineMs: 5000}}}
 }
@@ -202,4 +234,23 @@ func (fs *fakeStream) settlementsByBatch(t *testing.T, n int) map[uint64][]*pb.S
 		}
 	}
 	return got
+}
+
+// lockedBuffer is a log destination that handlers on several goroutines may
+// write to while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

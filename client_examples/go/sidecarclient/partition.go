@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	pb "kafka-sidecar/client_examples/go/gen/sidecarv1"
+	pb "github.com/kafka-sidecar/kafka-sidecar/client_examples/go/gen/sidecarv1"
 )
 
 // workerMode says how far a partition worker goes with what it has queued.
@@ -83,7 +83,7 @@ func (w *partitionWorker) wakeOnDone(ctx context.Context) {
 // settlements (one Settle per batch). release is told of every batch the
 // worker is done with: settled, cut off, or left queued when it exits (the
 // sidecar takes those back with the stream).
-func (w *partitionWorker) run(ctx context.Context, h Handler, counts *Counts,
+func (w *partitionWorker) run(ctx context.Context, h Handler, ordering pb.Ordering, counts *Counts,
 	settle func([]*pb.Settlement) error, release func(batchID uint64)) {
 	defer w.releaseQueued(release)
 	for {
@@ -91,8 +91,8 @@ func (w *partitionWorker) run(ctx context.Context, h Handler, counts *Counts,
 		if b == nil {
 			return
 		}
-		s := processBatch(ctx, h, b, counts)
-		if s == nil {
+		s, t, ok := processBatch(ctx, h, b, ordering)
+		if !ok {
 			release(b.GetBatchId())
 			return
 		}
@@ -101,6 +101,7 @@ func (w *partitionWorker) run(ctx context.Context, h Handler, counts *Counts,
 		if err != nil {
 			return
 		}
+		t.addTo(counts)
 		counts.Batches.Add(1)
 	}
 }

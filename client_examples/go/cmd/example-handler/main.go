@@ -1,51 +1,45 @@
 // example-handler: a kafka-sidecar handler that decodes each message as a
-// UTF-8 JSON object, folds its numeric fields into running totals, and
-// rejects (dead-letters) what does not parse, with the parse error as the
-// reason.
+// UTF-8 JSON object, folds its numeric fields into running totals, rejects
+// (dead-letters) what does not parse, with the parse error as the reason,
+// and retries once, after 50 ms, an object carrying "fail_once": true.
 //
-// Settings come from the environment:
+// Settings come from the environment, through the helper's defaults:
 //
 //	SIDECAR_ADDRESS  gRPC target of the sidecar (default 127.0.0.1:50051;
 //	                 unix:/path for a Unix socket)
 //	HANDLER_NAME     name shown in the sidecar's stats (default go-example)
 //
-// It runs until SIGTERM or SIGINT, then stops taking new batches, settles
-// what it holds and exits 0.
+// It runs until SIGTERM or SIGINT (the helper handles both), then stops
+// taking new batches, settles what it holds and exits 0.
 package main
 
 import (
 	"context"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
-	"kafka-sidecar/client_examples/go/sidecarclient"
+	"github.com/kafka-sidecar/kafka-sidecar/client_examples/go/sidecarclient"
 )
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	target := envOr("SIDECAR_ADDRESS", "127.0.0.1:50051")
-	name := envOr("HANDLER_NAME", "go-example")
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	name := os.Getenv("HANDLER_NAME")
+	if name == "" {
+		name = "go-example"
+	}
 
 	totals := &Totals{}
 	counts := &sidecarclient.Counts{}
-	handler := func(_ context.Context, msg *sidecarclient.Message) (bool, error) {
-		if err := process(msg.Value, totals); err != nil {
-			return false, sidecarclient.Reject(err)
-		}
-		return true, nil
-	}
-
 	done := make(chan struct{})
 	go reportProgress(logger, counts, totals, done)
-	logger.Info("starting", "target", target, "handler_name", name)
-	err := sidecarclient.Run(ctx, sidecarclient.Config{
-		Target: target, HandlerName: name, Handler: handler, Logger: logger, Counts: counts,
+	err := sidecarclient.Run(context.Background(), sidecarclient.Config{
+		HandlerName: name,
+		Handler: func(_ context.Context, msg *sidecarclient.Message) error {
+			return handle(msg, totals)
+		},
+		Logger: logger,
+		Counts: counts,
 	})
 	close(done)
 	logProgress(logger, counts, totals)
@@ -54,13 +48,6 @@ func main() {
 		os.Exit(1)
 	}
 	logger.Info("stopped cleanly")
-}
-
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }
 
 func reportProgress(logger *slog.Logger, counts *sidecarclient.Counts, totals *Totals, done <-chan struct{}) {
@@ -78,7 +65,7 @@ func reportProgress(logger *slog.Logger, counts *sidecarclient.Counts, totals *T
 
 func logProgress(logger *slog.Logger, counts *sidecarclient.Counts, totals *Totals) {
 	logger.Info("progress",
-		"acked", counts.Acked.Load(), "rejected", counts.Rejected.Load(),
+		"processed", counts.Processed.Load(), "failed", counts.Failed.Load(),
 		"retried", counts.Retried.Load(), "batches", counts.Batches.Load(),
 		"streams", counts.Streams.Load(),
 		"numeric_sum", totals.NumericSum.Load(), "digest", totals.Digest.Load())

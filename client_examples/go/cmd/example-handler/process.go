@@ -2,12 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"sort"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
+
+	"github.com/kafka-sidecar/kafka-sidecar/client_examples/go/sidecarclient"
 )
 
 // Totals is what the example "processes" into: running sums over every
@@ -21,19 +25,45 @@ type Totals struct {
 	Digest atomic.Uint64
 }
 
-// process decodes value as a JSON object and folds it into totals. A value
-// that is not UTF-8 JSON object text is an error (the caller rejects it).
-func process(value []byte, totals *Totals) error {
+// failOnceDelay is how long a fail_once message waits before it comes back.
+const failOnceDelay = 50 * time.Millisecond
+
+// handle is the example's Handler: a message whose value is not a UTF-8 JSON
+// object (a tombstone included) is rejected; an object with "fail_once":
+// true stands for a transient failure on its first delivery and is retried
+// after failOnceDelay; every other object is folded into totals and acked.
+func handle(msg *sidecarclient.Message, totals *Totals) error {
+	if msg.IsTombstone() {
+		return sidecarclient.Rejectf("invalid JSON: tombstone (null value)")
+	}
+	doc, err := decode(msg.Value)
+	if err != nil {
+		return sidecarclient.Reject(err)
+	}
+	if failOnce, _ := doc["fail_once"].(bool); failOnce && msg.DeliveryAttempt <= 1 {
+		return sidecarclient.RetryAfter(failOnceDelay, errors.New("transient failure (fail_once)"))
+	}
+	fold(doc, totals)
+	return nil
+}
+
+// decode parses value as a JSON object.
+func decode(value []byte) (map[string]any, error) {
 	if !utf8.Valid(value) {
-		return fmt.Errorf("invalid JSON: not UTF-8")
+		return nil, fmt.Errorf("invalid JSON: not UTF-8")
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(value, &doc); err != nil {
-		return fmt.Errorf("invalid JSON: %w", err)
+		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if doc == nil {
-		return fmt.Errorf("invalid JSON: not an object")
+		return nil, fmt.Errorf("invalid JSON: not an object")
 	}
+	return doc, nil
+}
+
+// fold adds doc's numeric fields and digest to totals.
+func fold(doc map[string]any, totals *Totals) {
 	keys := make([]string, 0, len(doc))
 	for k := range doc {
 		keys = append(keys, k)
@@ -57,7 +87,7 @@ func process(value []byte, totals *Totals) error {
 	for {
 		old := totals.Digest.Load()
 		if totals.Digest.CompareAndSwap(old, old^digest) {
-			return nil
+			return
 		}
 	}
 }
