@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Node.js example's dependencies (@grpc/grpc-js and
-# @grpc/proto-loader, exact versions in package-lock.json) into
-# node_modules/ (git-ignored). proto-loader reads proto/ at run time, so there
-# is no generated code to keep. Idempotent: `npm ci` runs only when the lock
-# file changed since the last successful install.
+# Installs node and npm if missing (the helper's tests and
+# packaging/make_outside_project.sh need both) and the package's dependencies
+# (@grpc/grpc-js and @grpc/proto-loader, exact versions in package-lock.json)
+# into node_modules/ (git-ignored). proto-loader reads proto/ at run time, so
+# there is no generated code to keep. Idempotent: `npm ci` runs only when the
+# lock file changed since the last successful install.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -3,11 +3,13 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { Reject } = require('../lib/sidecar_client');
+const { Reject, Retry } = require('@kafka-sidecar/client');
 const { handleMessage, digest } = require('../example_handler');
 const { FakeSidecar } = require('./fake_sidecar');
 
-const msg = (value) => ({ topic: 't', partition: 0, offset: 7, value: value === null ? null : Buffer.from(value) });
+const msg = (value, deliveryAttempt = 1) => ({
+  topic: 't', partition: 0, offset: 7, key: null, value: value === null ? null : Buffer.from(value), deliveryAttempt,
+});
 
 test('acks valid JSON and digests its numeric fields', () => {
   assert.equal(handleMessage(msg('{"id": 3, "amount": 4.5, "tags": ["a", 2]}')), true);
@@ -18,6 +20,19 @@ test('rejects what does not parse, with the parse error as the reason', () => {
   assert.throws(() => handleMessage(msg('{"id": ')), (err) => err instanceof Reject && /t\/0@7: .*JSON/.test(err.message));
   const badUtf8 = { ...msg(''), value: Buffer.from([0x7b, 0xff, 0x7d]) };
   assert.throws(() => handleMessage(badUtf8), Reject);
+});
+
+test('fail_once on a first delivery is a transient failure: RETRY after 50 ms', () => {
+  const failOnce = '{"id": 1, "fail_once": true}';
+  for (const attempt of [0, 1]) {
+    assert.throws(() => handleMessage(msg(failOnce, attempt)), (err) => err instanceof Retry
+      && err.message === 'transient failure (fail_once)' && err.afterMs === 50, `attempt ${attempt}`);
+  }
+  assert.equal(handleMessage(msg(failOnce, 2)), true, 'processed when delivered again');
+  assert.equal(handleMessage(msg('{"fail_once": false}', 1)), true);
+  assert.equal(handleMessage(msg('{"fail_once": "true"}', 1)), true, 'only the JSON value true');
+  assert.equal(handleMessage(msg('[true]', 1)), true, 'only in an object');
+  assert.throws(() => handleMessage(msg('{"fail_once": true', 1)), Reject, 'malformed stays REJECT');
 });
 
 test('acks a tombstone: there is nothing to process', () => {

@@ -1,10 +1,10 @@
 'use strict';
 // An in-process ConsumerSidecar server the tests script by hand: each Consume
 // stream is handed to the test, which reads the handler's requests in order
-// and sends Subscribed / Batch / Draining as it likes.
+// and sends Subscribed / Batch / PartitionPaused / Draining as it likes.
 
 const grpc = require('@grpc/grpc-js');
-const { loadService } = require('../lib/sidecar_client');
+const { loadService } = require('../lib/proto');
 
 // Resolves with the next item of an async FIFO, or rejects after timeoutMs.
 class Queue {
@@ -68,8 +68,11 @@ class FakeStream {
     this.call.write(resp);
   }
 
-  subscribed(ackTimeoutMs = 30000) {
-    this.send({ subscribed: { stream_id: 'stream-1', group_id: 'g', topics: ['t'], ack_timeout_ms: ackTimeoutMs } });
+  // ordering: the proto's enum name; the sidecar's default is PARTITION.
+  subscribed({ ackTimeoutMs = 30000, ordering = 'ORDERING_PARTITION' } = {}) {
+    this.send({
+      subscribed: { stream_id: 'stream-1', group_id: 'g', topics: ['t'], ack_timeout_ms: ackTimeoutMs, ordering },
+    });
   }
 
   batch(batchId, topic, partition, offsets, value = (o) => Buffer.from(`{"n":${o}}`)) {
@@ -81,6 +84,10 @@ class FakeStream {
         messages: offsets.map((o) => ({ offset: String(o), value: value(o), timestamp_ms: '0', delivery_attempt: 1 })),
       },
     });
+  }
+
+  paused(topic, partition, reason, resumeInMs) {
+    this.send({ paused: { partition: { topic, partition }, reason, resume_in_ms: resumeInMs } });
   }
 
   // Ends the stream with an error, as a sidecar restart or network loss does.
@@ -134,4 +141,41 @@ async function waitFor(cond, timeoutMs = 5000, what = 'condition') {
   }
 }
 
-module.exports = { FakeSidecar, waitFor, Queue };
+// A logger that keeps its lines for assertions (and keeps test output quiet).
+function captureLogger() {
+  const lines = [];
+  const at = (level) => (msg) => lines.push(`${level} ${msg}`);
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+// Runs fn(fake, make, log) against a fresh fake sidecar; make(handler, opts)
+// starts a SidecarClient on it. Clients are torn down afterwards however the
+// test ended. Signal handling is off unless a test asks for it: the test
+// runner's own process must keep its signals.
+async function withSidecar(fn) {
+  const { SidecarClient } = require('../lib/client');
+  const fake = new FakeSidecar();
+  const address = await fake.start();
+  const log = captureLogger();
+  const clients = [];
+  const make = (handler, opts = {}) => {
+    const c = new SidecarClient({
+      address, handlerName: 'test-handler', backoffInitialMs: 10, handleSignals: false, logger: log, ...opts,
+    }, handler);
+    clients.push(c);
+    c.start();
+    return c;
+  };
+  try {
+    await fn(fake, make, log);
+  } finally {
+    for (const c of clients) {
+      c.stopping = true;
+      if (c.call) c.call.cancel();
+      c.finish();
+    }
+    fake.stop();
+  }
+}
+
+module.exports = { FakeSidecar, waitFor, Queue, captureLogger, withSidecar };

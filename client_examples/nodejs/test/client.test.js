@@ -1,8 +1,11 @@
 'use strict';
+// The stream loop against the fake sidecar: subscribe, hand over, settle,
+// order, concurrency, reconnects, draining, stop, extend, paused, signals.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { SidecarClient, Reject } = require('../lib/sidecar_client');
-const { FakeSidecar, waitFor } = require('./fake_sidecar');
+const { Reject } = require('../lib/outcomes');
+const { resolveOptions } = require('../lib/options');
+const { withSidecar, waitFor } = require('./fake_sidecar');
 
 function gate() {
   let open;
@@ -10,27 +13,7 @@ function gate() {
   return { wait: () => p, open: () => open() };
 }
 
-async function withSidecar(fn) {
-  const fake = new FakeSidecar();
-  const address = await fake.start();
-  const clients = [];
-  const make = (handler, opts = {}) => {
-    const c = new SidecarClient({ address, handlerName: 'test-handler', backoffInitialMs: 10, ...opts }, handler);
-    clients.push(c);
-    c.start();
-    return c;
-  };
-  try {
-    await fn(fake, make);
-  } finally {
-    for (const c of clients) {
-      c.stopping = true;
-      if (c.call) c.call.cancel();
-      c.finish();
-    }
-    fake.stop();
-  }
-}
+const rows = (req) => req.settle.settlements.map((x) => [x.outcome, x.offsets]);
 
 test('subscribes, hands messages over and acks the whole batch in one Settle', () => withSidecar(async (fake, make) => {
   const seen = [];
@@ -58,8 +41,42 @@ test('subscribes, hands messages over and acks the whole batch in one Settle', (
   assert.equal(seen[0].headers[0].value.toString(), 'x');
   assert.equal(seen[0].timestampMs, 1700000000000);
   assert.equal(seen[0].deliveryAttempt, 3);
-  assert.equal(seen[1].key, null, 'absent key is null');
-  assert.equal(seen[1].value, null, 'tombstone is null');
+}));
+
+test('null key and tombstone arrive as null, empty ones as empty Buffers', () => withSidecar(async (fake, make) => {
+  const seen = [];
+  make((m) => { seen.push(m); });
+  const s = await fake.nextStream();
+  await s.next();
+  s.subscribed();
+  s.send({ batch: { batch_id: '1', topic: 't', partition: 0, messages: [
+    { offset: '1', headers: [{ key: 'n' }], timestamp_ms: '0', delivery_attempt: 1 },
+    { offset: '2', key: Buffer.alloc(0), value: Buffer.alloc(0), headers: [{ key: 'e', value: Buffer.alloc(0) }], timestamp_ms: '0', delivery_attempt: 1 },
+  ] } });
+  await s.nextOf('settle');
+  assert.equal(seen[0].key, null, 'absent key');
+  assert.equal(seen[0].value, null, 'tombstone');
+  assert.equal(seen[0].headers[0].value, null, 'absent header value');
+  assert.ok(Buffer.isBuffer(seen[1].key) && seen[1].key.length === 0, 'empty key');
+  assert.ok(Buffer.isBuffer(seen[1].value) && seen[1].value.length === 0, 'empty value');
+  assert.ok(Buffer.isBuffer(seen[1].headers[0].value) && seen[1].headers[0].value.length === 0, 'empty header value');
+}));
+
+test('a naive handler that trips over a tombstone gets a RETRY, not a crashed helper', () => withSidecar(async (fake, make) => {
+  const client = make((m) => { JSON.parse(m.value.toString()); });
+  const s = await fake.nextStream();
+  await s.next();
+  s.subscribed({ ordering: 'ORDERING_NONE' });
+  s.send({ batch: { batch_id: '1', topic: 't', partition: 0, messages: [
+    { offset: '1', timestamp_ms: '0', delivery_attempt: 1 },
+    { offset: '2', value: Buffer.from('{}'), timestamp_ms: '0', delivery_attempt: 1 },
+  ] } });
+  const settle = await s.nextOf('settle');
+  assert.deepEqual(rows(settle), [['OUTCOME_ACK', ['2']], ['OUTCOME_RETRY', ['1']]]);
+  assert.match(settle.settle.settlements[1].reason, /null/);
+  s.batch(2, 't', 0, [3]);
+  assert.deepEqual(rows(await s.nextOf('settle')), [['OUTCOME_ACK', []]], 'still serving');
+  assert.equal(client.counts.retried, 1);
 }));
 
 test('keeps offset order within a partition', () => withSidecar(async (fake, make) => {
@@ -101,44 +118,6 @@ test('handles partitions concurrently', () => withSidecar(async (fake, make) => 
   assert.deepEqual([first.settle.settlements[0].batch_id, second.settle.settlements[0].batch_id], ['2', '1']);
 }));
 
-test('maps false, errors and Reject to RETRY and REJECT, stopping the batch at the first retry', () => withSidecar(async (fake, make) => {
-  const called = [];
-  make((m) => {
-    called.push(m.offset);
-    if (m.offset === 1) throw new Reject('not json');
-    if (m.offset === 2) throw new Error('database down');
-    if (m.offset === 11) return false;
-    return true;
-  });
-  const s = await fake.nextStream();
-  await s.next();
-  s.subscribed();
-  s.batch(5, 't', 0, [0, 1, 2, 3, 4]);
-  const a = await s.nextOf('settle');
-  assert.deepEqual(a.settle.settlements.map((x) => [x.outcome, x.offsets, x.reason]), [
-    ['OUTCOME_ACK', ['0'], ''],
-    ['OUTCOME_REJECT', ['1'], 'not json'],
-    ['OUTCOME_RETRY', ['2'], 'database down'],
-    ['OUTCOME_RETRY', ['3', '4'], 'an earlier message of the batch is retried'],
-  ]);
-  assert.ok(a.settle.settlements.every((x) => x.batch_id === '5'));
-  assert.deepEqual(called, [0, 1, 2], 'messages after a retry are not handled');
-
-  s.batch(6, 't', 1, [10, 11]);
-  const b = await s.nextOf('settle');
-  assert.deepEqual(b.settle.settlements.map((x) => [x.outcome, x.offsets, x.reason]), [
-    ['OUTCOME_ACK', ['10'], ''],
-    ['OUTCOME_RETRY', ['11'], 'handler returned false'],
-  ]);
-
-  s.batch(7, 't', 2, [1, 20]);
-  const c = await s.nextOf('settle');
-  assert.deepEqual(c.settle.settlements.map((x) => [x.outcome, x.offsets]), [
-    ['OUTCOME_ACK', ['20']],
-    ['OUTCOME_REJECT', ['1']],
-  ]);
-}));
-
 test('reconnects after the stream drops and does not settle the old stream\'s batches on the new one', () => withSidecar(async (fake, make) => {
   const release = gate();
   let started = false;
@@ -164,6 +143,7 @@ test('reconnects after the stream drops and does not settle the old stream\'s ba
   s2.batch(2, 't', 1, [0]);
   const settle = await s2.nextOf('settle');
   assert.deepEqual(settle.settle.settlements.map((x) => x.batch_id), ['2']);
+  assert.equal(client.counts.processed, 1, 'the lost stream\'s batch is not counted');
 }));
 
 test('backs off exponentially while the sidecar keeps failing, up to the cap', () => withSidecar(async (fake, make) => {
@@ -198,7 +178,7 @@ test('on Draining finishes and settles held batches, half-closes and does not re
   await s.nextOf('half-close', 5000, seen);
   assert.deepEqual(seen.map((r) => r.settle.settlements[0].batch_id).sort(), ['1', '2']);
   const counts = await client.done;
-  assert.equal(counts.acked, 3);
+  assert.equal(counts.processed, 3);
   assert.equal(counts.streams, 1);
   assert.equal(fake.streams.items.length, 0, 'no new stream after draining');
 }));
@@ -226,12 +206,44 @@ test('stop() settles what it holds, takes no new batch and resolves done', () =>
   assert.deepEqual(handled, [0]);
 }));
 
+test('SIGTERM stops like stop(), and the listeners go away with the client', () => withSidecar(async (fake, make, log) => {
+  const before = { term: process.listenerCount('SIGTERM'), int: process.listenerCount('SIGINT') };
+  const release = gate();
+  const client = make(async () => { await release.wait(); }, { handleSignals: true });
+  assert.equal(process.listenerCount('SIGTERM'), before.term + 1);
+  assert.equal(process.listenerCount('SIGINT'), before.int + 1);
+  const s = await fake.nextStream();
+  await s.next();
+  s.subscribed();
+  s.batch(1, 't', 0, [0]);
+  await waitFor(() => client.call && client.call.state.held.size === 1, 5000, 'batch to be held');
+  // Call the client's own listener: a real signal (or process.emit) would
+  // also reach the test runner's.
+  process.listeners('SIGTERM').at(-1)();
+  assert.equal(client.stopping, true);
+  release.open();
+  const seen = [];
+  await s.nextOf('half-close', 5000, seen);
+  assert.deepEqual(seen.map(rows), [[['OUTCOME_ACK', []]]]);
+  assert.equal((await client.done).processed, 1);
+  assert.equal(process.listenerCount('SIGTERM'), before.term);
+  assert.equal(process.listenerCount('SIGINT'), before.int);
+  assert.ok(log.lines.includes('info SIGTERM: finishing held batches'), log.lines.join('\n'));
+}));
+
+test('handleSignals: false leaves the process\'s signals alone', () => withSidecar(async (fake, make) => {
+  const before = process.listenerCount('SIGTERM');
+  make(() => true, { handleSignals: false });
+  await fake.nextStream();
+  assert.equal(process.listenerCount('SIGTERM'), before);
+}));
+
 test('extends the deadline of batches it holds', () => withSidecar(async (fake, make) => {
   const release = gate();
   make(async () => { await release.wait(); return true; });
   const s = await fake.nextStream();
   await s.next();
-  s.subscribed(100);
+  s.subscribed({ ackTimeoutMs: 100 });
   s.batch(4, 't', 0, [0]);
   s.batch(5, 't', 0, [1]);
   const ext = await s.nextOf('extend');
@@ -239,3 +251,28 @@ test('extends the deadline of batches it holds', () => withSidecar(async (fake, 
   release.open();
   assert.equal((await s.nextOf('settle')).settle.settlements[0].batch_id, '4');
 }));
+
+test('logs PartitionPaused in one line and ignores response kinds it does not know', () => withSidecar(async (fake, make, log) => {
+  make((m) => { if (m.offset === 1) throw new Reject('bad'); });
+  const s = await fake.nextStream();
+  await s.next();
+  s.subscribed();
+  s.paused('orders', 2, 'error threshold: 10 errors within 60000 ms', 30000);
+  // A response whose kind is unknown decodes with no kind set.
+  s.send({});
+  s.batch(1, 't', 0, [0, 1]);
+  assert.deepEqual(rows(await s.nextOf('settle')), [['OUTCOME_ACK', ['0']], ['OUTCOME_REJECT', ['1']]]);
+  const paused = log.lines.filter((l) => l.includes('paused'));
+  assert.deepEqual(paused, ['warn kafka-sidecar paused orders/2 for 30000 ms: error threshold: 10 errors within 60000 ms']);
+}));
+
+test('address and handler name default to SIDECAR_ADDRESS and HANDLER_NAME', () => {
+  const env = { SIDECAR_ADDRESS: 'unix:/run/sidecar.sock', HANDLER_NAME: 'orders' };
+  assert.equal(resolveOptions({}, env).address, 'unix:/run/sidecar.sock');
+  assert.equal(resolveOptions({}, env).handlerName, 'orders');
+  assert.equal(resolveOptions({}, {}).address, '127.0.0.1:50051');
+  assert.equal(resolveOptions({}, {}).handlerName, 'nodejs-handler');
+  assert.equal(resolveOptions({ address: 'h:1', handlerName: 'x' }, env).address, 'h:1', 'options win');
+  assert.equal(resolveOptions({ address: 'h:1', handlerName: 'x' }, env).handlerName, 'x');
+  assert.equal(resolveOptions({}, {}).handleSignals, true);
+});
