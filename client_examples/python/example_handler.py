@@ -2,12 +2,13 @@
 """Example kafka-sidecar handler: decodes each message as UTF-8 JSON,
 "processes" it (sums its numeric fields into a running digest) and rejects
 what does not parse, so the sidecar dead-letters it with the parse error as
-the reason.
+the reason. A JSON object with "fail_once": true fails transiently on its
+first delivery: it is retried after 50 ms and processed the second time.
 
-Environment:
+Environment (read by the helper):
   SIDECAR_ADDRESS  gRPC target of the sidecar (default 127.0.0.1:50051;
                    "unix:/path" for a Unix socket)
-  HANDLER_NAME     name shown in the sidecar's stats (default python-example)
+  HANDLER_NAME     name shown in the sidecar's stats (default python-handler)
   LOG_LEVEL        default INFO
 
 Runs until the sidecar drains or SIGTERM/SIGINT, then settles what it holds
@@ -21,8 +22,9 @@ import sys
 import threading
 import time
 
-from kafka_sidecar_client import Message, Reject
-from kafka_sidecar_client.client import Options, run_handler
+from kafka_sidecar_client import Message, Reject, Retry, run_handler
+
+FAIL_ONCE_RETRY_MS = 50
 
 
 class DigestHandler:
@@ -35,7 +37,7 @@ class DigestHandler:
         self._digest = hashlib.sha256()
         self._last_report = time.monotonic()
 
-    def __call__(self, message: Message) -> bool:
+    def __call__(self, message: Message) -> None:
         if message.value is None:
             raise Reject("tombstone: no value to process")
         try:
@@ -44,6 +46,8 @@ class DigestHandler:
             raise Reject(f"not UTF-8 JSON: {e}") from None
         if not isinstance(doc, dict):
             raise Reject(f"expected a JSON object, got {type(doc).__name__}")
+        if doc.get("fail_once") is True and message.delivery_attempt <= 1:
+            raise Retry("transient failure (fail_once)", after_ms=FAIL_ONCE_RETRY_MS)
         amount = sum(v for v in doc.values()
                      if isinstance(v, (int, float)) and not isinstance(v, bool))
         with self._lock:
@@ -55,19 +59,15 @@ class DigestHandler:
                 self._last_report = now
                 logging.info("processed %d messages, sum %.0f, digest %s",
                              self.count, self.total, self._digest.hexdigest()[:16])
-        return True
 
 
 def main() -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(threadName)s %(message)s")
-    target = os.environ.get("SIDECAR_ADDRESS", "127.0.0.1:50051")
-    name = os.environ.get("HANDLER_NAME", "python-example")
     handler = DigestHandler()
-    logging.info("%s connecting to %s", name, target)
-    result = run_handler(target, handler, Options(handler_name=name))
+    result = run_handler(handler)
     logging.info("exiting (%s) after %d messages, sum %.0f", result, handler.count, handler.total)
-    return 0 if result in ("drained", "stopped") else 1
+    return 0
 
 
 if __name__ == "__main__":

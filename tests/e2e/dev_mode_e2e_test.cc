@@ -129,7 +129,7 @@ std::vector<ExampleHandler> ExampleHandlers() {
        // -u: unbuffered, so a failure's printed log shows the last lines.
        {python, "-u", root + "/client_examples/python/example_handler.py"},
        {{python, X_OK, "scripts/install-deps.sh"},
-        {root + "/client_examples/python/generated/kafka_sidecar/v1/sidecar_pb2_grpc.py", R_OK,
+        {root + "/client_examples/python/kafka_sidecar_client/_proto/sidecar_pb2_grpc.py", R_OK,
          "client_examples/python/setup.sh"}}},
       // The binary setup.sh builds: it starts at once, where `go build` would
       // not on a cold cache.

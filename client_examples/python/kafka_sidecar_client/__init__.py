@@ -1,17 +1,26 @@
-"""A small helper for writing kafka-sidecar handlers in Python.
+"""A helper for writing kafka-sidecar handlers in Python.
 
-    from kafka_sidecar_client import Reject, run_handler
+    from kafka_sidecar_client import Reject, Retry, run_handler
 
-    def handle(message):
+    def handle(message):          # message.value: bytes, or None for a tombstone
         if message.value is None:
-            raise Reject("tombstone")
-        ...
-        return True            # ack; False = retry later
+            raise Reject("tombstone")       # REJECT: dead letter, no retry
+        if not dependency_up():
+            raise Retry("db down", after_ms=500)   # RETRY in 500 ms
+        ...                                 # returning = ACK
 
-    run_handler("127.0.0.1:50051", handle)
+    run_handler(handle)   # $SIDECAR_ADDRESS, $HANDLER_NAME; exits on SIGTERM
 
-See client.py for the delivery rules.
+See outcomes.py for the outcomes, batch.py for the ordering rule and
+client.py for the delivery rules.
 """
-from .client import Client, Message, Reject, run_handler
+from .client import Client
+from .message import Message
+from .options import Options
+from .outcomes import Reject, Retry
+from .run import run_handler
+from .stats import Stats
 
-__all__ = ["Client", "Message", "Reject", "run_handler"]
+__version__ = "0.1.0"
+
+__all__ = ["Client", "Message", "Options", "Reject", "Retry", "Stats", "run_handler"]

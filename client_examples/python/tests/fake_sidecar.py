@@ -31,12 +31,28 @@ class FakeStream:
 
     # --- scripting the sidecar side ---
 
-    def send_batch(self, batch_id, topic, partition, offsets, values=None):
+    def send_batch(self, batch_id, topic, partition, offsets, values=None, keys=None,
+                   delivery_attempt=1):
+        """values/keys: one per offset; None in them = a null value/key."""
         batch = pb.Batch(batch_id=batch_id, topic=topic, partition=partition)
         for i, offset in enumerate(offsets):
+            m = batch.messages.add(offset=offset, delivery_attempt=delivery_attempt)
             value = values[i] if values is not None else f"v{offset}".encode()
-            batch.messages.add(offset=offset, value=value, delivery_attempt=1)
+            if value is not None:
+                m.value = value
+            if keys is not None and keys[i] is not None:
+                m.key = keys[i]
         self._out.put(pb.ConsumeResponse(batch=batch))
+
+    def send_paused(self, topic, partition, resume_in_ms, reason):
+        self._out.put(pb.ConsumeResponse(paused=pb.PartitionPaused(
+            partition=pb.TopicPartition(topic=topic, partition=partition),
+            resume_in_ms=resume_in_ms, reason=reason)))
+
+    def send_unknown_kind(self):
+        """A response whose oneof field (number 15) this client's proto does
+        not know, as a newer sidecar could send."""
+        self._out.put(pb.ConsumeResponse.FromString(bytes([15 << 3 | 2, 0])))
 
     def send_draining(self, deadline_ms=5000):
         self._out.put(pb.ConsumeResponse(draining=pb.Draining(deadline_ms=deadline_ms)))
@@ -73,9 +89,10 @@ class FakeStream:
 
 
 class FakeSidecar(pb_grpc.ConsumerSidecarServicer):
-    def __init__(self, ack_timeout_ms=30000):
+    def __init__(self, ack_timeout_ms=30000, ordering=pb.ORDERING_PARTITION):
         self._lock = threading.Lock()
         self._ack_timeout_ms = ack_timeout_ms
+        self._ordering = ordering
         self.streams = []
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
         pb_grpc.add_ConsumerSidecarServicer_to_server(self, self._server)
@@ -110,7 +127,7 @@ class FakeSidecar(pb_grpc.ConsumerSidecarServicer):
         threading.Thread(target=read, daemon=True).start()
         yield pb.ConsumeResponse(subscribed=pb.Subscribed(
             stream_id=f"s{len(self.streams)}", group_id="g", topics=["t"],
-            ack_timeout_ms=self._ack_timeout_ms))
+            ack_timeout_ms=self._ack_timeout_ms, ordering=self._ordering))
         try:
             while True:
                 item = s._out.get()

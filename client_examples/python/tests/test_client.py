@@ -3,50 +3,9 @@ from collections import defaultdict
 
 import pytest
 
-from kafka_sidecar_client import Client, Reject
 from kafka_sidecar_client._stubs import pb
-from kafka_sidecar_client.client import Options
 
 from fake_sidecar import FakeSidecar, wait_until
-
-
-@pytest.fixture
-def sidecar():
-    fake = FakeSidecar()
-    yield fake
-    fake.stop()
-
-
-class Running:
-    """A Client on its own thread, stopped and joined at the end of a test."""
-
-    def __init__(self, target, handler, **options):
-        opts = Options(handler_name="test-handler", backoff_initial_s=0.05, backoff_max_s=0.2,
-                       stop_timeout_s=5, **options)
-        self.client = Client(target, handler, opts)
-        self.result = []
-        self.thread = threading.Thread(target=lambda: self.result.append(self.client.run()))
-        self.thread.start()
-
-    def join(self, timeout=15):
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "client.run() did not return"
-        return self.result[0]
-
-
-@pytest.fixture
-def run_client():
-    running = []
-
-    def start(target, handler, **options):
-        r = Running(target, handler, **options)
-        running.append(r)
-        return r
-
-    yield start
-    for r in running:
-        r.client.stop()
-        r.join()
 
 
 def test_subscribes_with_its_name(sidecar, run_client):
@@ -92,33 +51,6 @@ def test_partitions_are_processed_concurrently(sidecar, run_client):
     s.send_batch(2, "t", 1, [0])
     wait_until(lambda: len(s.settlements()) == 2, what="both settled")
     assert all(x.outcome == pb.OUTCOME_ACK for x in s.settlements()), s.settlements()
-
-
-def test_outcomes_and_reasons(sidecar, run_client):
-    def handler(m):
-        if m.offset == 1:
-            return False
-        if m.offset == 2:
-            raise Reject("poison: bad format")
-        if m.offset == 3:
-            raise ValueError("db down")
-        return True
-
-    run_client(sidecar.target, handler)
-    s = sidecar.stream(0)
-    s.send_batch(7, "t", 0, [0, 1, 2, 3, 4])
-    wait_until(lambda: s.settlements(), what="settlement")
-    settle_requests = [r for r in s.requests if r.WhichOneof("request") == "settle"]
-    assert len(settle_requests) == 1
-    got = [(list(x.offsets), x.outcome, x.reason) for x in settle_requests[0].settle.settlements]
-    # ACKs first, so a rewind for the retry skips them.
-    assert got == [
-        ([0, 4], pb.OUTCOME_ACK, ""),
-        ([1], pb.OUTCOME_RETRY, "handler returned false"),
-        ([2], pb.OUTCOME_REJECT, "poison: bad format"),
-        ([3], pb.OUTCOME_RETRY, "ValueError: db down"),
-    ]
-    assert all(x.batch_id == 7 for x in settle_requests[0].settle.settlements)
 
 
 def test_reconnects_after_the_stream_drops_without_stale_settlements(sidecar, run_client):
