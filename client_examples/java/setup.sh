@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the Java example: Maven fetches the pinned dependencies and protoc
-# plus protoc-gen-grpc-java from Maven Central, generates the stubs from
-# proto/ into target/generated-sources and packages
-# target/kafka-sidecar-java-example.jar with its runtime jars in target/lib
-# (all git-ignored). Idempotent and quick when nothing changed: Maven is not
-# started when the jar is newer than pom.xml, src/ and the proto.
+# Builds the Java helper and example: Maven fetches the pinned dependencies
+# and protoc plus protoc-gen-grpc-java from Maven Central, generates the stubs
+# from proto/, installs the helper (io.kafkasidecar:kafka-sidecar-client) into
+# the local Maven repository and packages target/kafka-sidecar-java-example.jar
+# with its runtime jars in target/lib (all git-ignored). That also fetches
+# every plugin packaging/make_outside_project.sh needs. Idempotent and quick
+# when nothing changed: Maven is not started when the jar is newer than the
+# poms, the sources and the proto.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,11 +28,13 @@ fi
 
 JAR="$HERE/target/kafka-sidecar-java-example.jar"
 if [ -f "$JAR" ] && [ -d "$HERE/target/lib" ] \
-    && [ -z "$(find "$HERE/pom.xml" "$HERE/src/main" "$REPO_ROOT/proto" -newer "$JAR" -print -quit)" ]; then
+    && [ -z "$(find "$HERE/pom.xml" "$HERE/client/pom.xml" "$HERE/client/src/main" \
+                    "$HERE/example/pom.xml" "$HERE/example/src/main" "$REPO_ROOT/proto" \
+                    -newer "$JAR" -print -quit)" ]; then
   echo "client_examples/java: target/kafka-sidecar-java-example.jar up to date"
   exit 0
 fi
-(cd "$HERE" && mvn -q -B -ntp package -DskipTests)
+(cd "$HERE" && mvn -q -B -ntp install -DskipTests)
 # Maven leaves an up-to-date jar alone; the stamp is what the check above reads.
 touch "$JAR"
 echo "client_examples/java: built target/kafka-sidecar-java-example.jar"
