@@ -5,10 +5,19 @@
 #include <string>
 #include <utility>
 
+#include "kafka_sidecar_client/env.h"
 #include "kafka_sidecar_client/log.h"
 #include "kafka_sidecar_client/stream.h"
 
 namespace kafka_sidecar_client {
+namespace {
+
+Options WithDefaults(Options options) {
+  if (options.handler_name.empty()) options.handler_name = HandlerNameFromEnv();
+  return options;
+}
+
+}  // namespace
 
 Client::Client(std::shared_ptr<grpc::ChannelInterface> channel, Handler handler, Options options)
     : Client(v1::ConsumerSidecar::NewStub(std::move(channel)), std::move(handler),
@@ -16,7 +25,9 @@ Client::Client(std::shared_ptr<grpc::ChannelInterface> channel, Handler handler,
 
 Client::Client(std::unique_ptr<v1::ConsumerSidecar::StubInterface> stub, Handler handler,
                Options options)
-    : stub_(std::move(stub)), handler_(std::move(handler)), options_(std::move(options)) {}
+    : stub_(std::move(stub)),
+      handler_(std::move(handler)),
+      options_(WithDefaults(std::move(options))) {}
 
 Client::~Client() = default;
 

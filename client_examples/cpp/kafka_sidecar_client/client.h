@@ -9,7 +9,11 @@
 // Delivery rules it keeps:
 // * Partitions are handled concurrently (Options::concurrency threads), the
 //   messages of one partition one at a time, in the order sent.
-// * A batch is settled with one Settle once all its messages are decided.
+// * The ordering rule the sidecar announces in Subscribed: under
+//   `ordering: partition` a batch is handled up to its first RETRY and the
+//   rest left to the sidecar's redelivery; under `ordering: none` every
+//   message is handled (batch_outcome.h).
+// * A batch is settled with one Settle once its messages are decided.
 // * Batches held for half the sidecar's ack timeout are extended.
 // * When the stream drops, that stream's work is abandoned (the sidecar
 //   redelivers it) and the client reconnects with exponential backoff.
@@ -26,6 +30,7 @@
 #include "kafka_sidecar/v1/sidecar.grpc.pb.h"
 #include "kafka_sidecar_client/message.h"
 #include "kafka_sidecar_client/options.h"
+#include "kafka_sidecar_client/outcome.h"
 
 namespace kafka_sidecar_client {
 

@@ -45,9 +45,11 @@ StreamEnd Stream::Run() {
     switch (response.response_case()) {
       case v1::ConsumeResponse::kSubscribed: {
         const v1::Subscribed& sub = response.subscribed();
+        ordering_ = sub.ordering();
         subscribed_ = true;
         Log("subscribed: stream " + sub.stream_id() + ", group " + sub.group_id() +
-            ", ack timeout " + std::to_string(sub.ack_timeout_ms()) + " ms");
+            ", ack timeout " + std::to_string(sub.ack_timeout_ms()) + " ms, ordering " +
+            (StopsAtFirstRetry(sub.ordering()) ? "partition" : "none"));
         if (sub.ack_timeout_ms() > 0 && !extender_.joinable()) {
           extender_ = std::thread(&Stream::RunExtender, this,
                                   std::chrono::milliseconds(sub.ack_timeout_ms()));
@@ -70,7 +72,12 @@ StreamEnd Stream::Run() {
                                         : std::chrono::milliseconds(5000));
         break;
       }
+      case v1::ConsumeResponse::kPaused:
+        LogPaused(response.paused());
+        break;
       default:
+        // A response kind newer than this helper: nothing to settle, so
+        // ignoring it keeps an old handler working with a newer sidecar.
         break;
     }
   }
@@ -124,28 +131,39 @@ void Stream::Dispatch(std::shared_ptr<const v1::Batch> batch) {
   }
   const std::string& topic = batch->topic();
   const int32_t partition = batch->partition();
-  scheduler_.Submit(topic, partition, [this, batch = std::move(batch)] { Process(*batch); });
+  const uint64_t sequence = rewinds_.Received();
+  scheduler_.Submit(topic, partition, [this, batch = std::move(batch), sequence] {
+    Process(*batch, sequence);
+  });
 }
 
-void Stream::Process(const v1::Batch& batch) {
-  std::vector<MessageOutcome> outcomes;
-  outcomes.reserve(batch.messages_size());
-  for (const v1::Message& m : batch.messages()) {
-    if (abandoned_) break;
-    outcomes.push_back(Decide(handler_, Message(batch, m)));
+void Stream::Process(const v1::Batch& batch, uint64_t sequence) {
+  const v1::Ordering ordering = ordering_;
+  BatchDecision decision;
+  if (StopsAtFirstRetry(ordering) && rewinds_.TakenBack(batch, sequence)) {
+    // Neither handled nor settled: the sidecar delivers it again.
+  } else {
+    decision = DecideBatch(handler_, batch, ordering, abandoned_);
   }
-  if (!abandoned_ && outcomes.size() == static_cast<size_t>(batch.messages_size())) {
-    uint64_t acked = 0, retried = 0, rejected = 0;
-    for (const MessageOutcome& o : outcomes) {
-      if (o.outcome == v1::OUTCOME_ACK) ++acked;
-      else if (o.outcome == v1::OUTCOME_RETRY) ++retried;
-      else ++rejected;
+  if (decision.settle) {
+    if (StopsAtFirstRetry(ordering) && !decision.outcomes.empty() &&
+        decision.outcomes.back().outcome == v1::OUTCOME_RETRY) {
+      // Before the Settle goes out: every batch received until now was sent
+      // before the sidecar reads it, so the rewind takes back those of this
+      // partition after the retried offset.
+      rewinds_.Retried(batch.topic(), batch.partition(), decision.outcomes.back().offset);
     }
-    counts_->acked += acked;
+    uint64_t processed = 0, retried = 0, failed = 0;
+    for (const MessageOutcome& o : decision.outcomes) {
+      if (o.outcome == v1::OUTCOME_ACK) ++processed;
+      else if (o.outcome == v1::OUTCOME_RETRY) ++retried;
+      else ++failed;
+    }
+    counts_->processed += processed;
     counts_->retried += retried;
-    counts_->rejected += rejected;
+    counts_->failed += failed;
     // Counted first, so whoever sees the Settle sees the counts.
-    Send(SettleRequest(batch.batch_id(), outcomes));
+    Send(SettleRequest(batch, decision.outcomes));
   }
   bool none_left = false;
   {
@@ -210,6 +228,14 @@ void Stream::RunExtender(std::chrono::milliseconds ack_timeout) {
     Send(request);
     lock.lock();
   }
+}
+
+void Stream::LogPaused(const v1::PartitionPaused& paused) const {
+  // The handler cannot act on it, but whoever reads the handler's log
+  // should learn why deliveries stopped: the sidecar's own log is elsewhere.
+  Log("kafka-sidecar paused " + paused.partition().topic() + "/" +
+      std::to_string(paused.partition().partition()) + " for " +
+      std::to_string(paused.resume_in_ms()) + " ms: " + paused.reason());
 }
 
 void Stream::Log(const std::string& line) const { LogLine(options_, line); }

@@ -20,6 +20,7 @@
 #include "kafka_sidecar_client/message.h"
 #include "kafka_sidecar_client/options.h"
 #include "kafka_sidecar_client/partition_scheduler.h"
+#include "kafka_sidecar_client/rewind_tracker.h"
 
 namespace kafka_sidecar_client {
 
@@ -47,11 +48,12 @@ class Stream {
   using Clock = std::chrono::steady_clock;
 
   void Dispatch(std::shared_ptr<const v1::Batch> batch);
-  void Process(const v1::Batch& batch);
+  void Process(const v1::Batch& batch, uint64_t sequence);
   void Send(const v1::ConsumeRequest& request);
   void CloseWrites();
   void RunFinisher(Clock::time_point deadline);
   void RunExtender(std::chrono::milliseconds ack_timeout);
+  void LogPaused(const v1::PartitionPaused& paused) const;
   void Log(const std::string& line) const;
 
   v1::ConsumerSidecar::StubInterface* const stub_;
@@ -79,6 +81,10 @@ class Stream {
   std::thread finisher_;                               // started under mu_
   std::thread extender_;
 
+  // From Subscribed; UNSPECIFIED (an older sidecar, or none yet) is read
+  // as PARTITION.
+  std::atomic<v1::Ordering> ordering_{v1::ORDERING_UNSPECIFIED};
+  RewindTracker rewinds_;
   std::atomic<bool> abandoned_{false};
   std::atomic<bool> subscribed_{false};
   PartitionScheduler scheduler_;

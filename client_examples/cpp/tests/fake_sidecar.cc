@@ -11,27 +11,45 @@ bool FakeStream::Send(const v1::ConsumeResponse& response) {
   return stream_->Write(response);
 }
 
-bool FakeStream::SendSubscribed(uint32_t ack_timeout_ms) {
+bool FakeStream::SendSubscribed(uint32_t ack_timeout_ms, v1::Ordering ordering) {
   v1::ConsumeResponse r;
   r.mutable_subscribed()->set_stream_id("fake-stream");
   r.mutable_subscribed()->set_group_id("fake-group");
   r.mutable_subscribed()->set_ack_timeout_ms(ack_timeout_ms);
+  r.mutable_subscribed()->set_ordering(ordering);
   return Send(r);
 }
 
 bool FakeStream::SendBatch(uint64_t batch_id, const std::string& topic, int32_t partition,
                            int64_t first_offset, int count) {
+  std::vector<v1::Message> messages(count);
+  for (int i = 0; i < count; ++i) {
+    messages[i].set_offset(first_offset + i);
+    messages[i].set_value("v" + std::to_string(first_offset + i));
+    messages[i].set_delivery_attempt(1);
+  }
+  return SendBatch(batch_id, topic, partition, messages);
+}
+
+bool FakeStream::SendBatch(uint64_t batch_id, const std::string& topic, int32_t partition,
+                           const std::vector<v1::Message>& messages) {
   v1::ConsumeResponse r;
   v1::Batch* b = r.mutable_batch();
   b->set_batch_id(batch_id);
   b->set_topic(topic);
   b->set_partition(partition);
-  for (int i = 0; i < count; ++i) {
-    v1::Message* m = b->add_messages();
-    m->set_offset(first_offset + i);
-    m->set_value("v" + std::to_string(first_offset + i));
-    m->set_delivery_attempt(1);
-  }
+  for (const v1::Message& m : messages) *b->add_messages() = m;
+  return Send(r);
+}
+
+bool FakeStream::SendPaused(const std::string& topic, int32_t partition,
+                            const std::string& reason, uint32_t resume_in_ms) {
+  v1::ConsumeResponse r;
+  v1::PartitionPaused* p = r.mutable_paused();
+  p->mutable_partition()->set_topic(topic);
+  p->mutable_partition()->set_partition(partition);
+  p->set_reason(reason);
+  p->set_resume_in_ms(resume_in_ms);
   return Send(r);
 }
 
@@ -109,9 +127,10 @@ FakeSidecar::~FakeSidecar() {
 }
 
 std::shared_ptr<grpc::Channel> FakeSidecar::Channel() const {
-  return grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
-                             grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
 }
+
+std::string FakeSidecar::target() const { return "127.0.0.1:" + std::to_string(port_); }
 
 std::shared_ptr<FakeStream> FakeSidecar::NextStream(milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);

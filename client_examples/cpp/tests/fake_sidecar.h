@@ -30,9 +30,17 @@ class FakeStream {
 
   // False once the stream is over.
   bool Send(const v1::ConsumeResponse& response);
-  bool SendSubscribed(uint32_t ack_timeout_ms = 0);
+  // Like a current sidecar, announces an ordering; UNSPECIFIED is what an
+  // older sidecar sends.
+  bool SendSubscribed(uint32_t ack_timeout_ms = 0,
+                      v1::Ordering ordering = v1::ORDERING_PARTITION);
+  // `count` messages from `first_offset`, values "v<offset>", first delivery.
   bool SendBatch(uint64_t batch_id, const std::string& topic, int32_t partition,
                  int64_t first_offset, int count);
+  bool SendBatch(uint64_t batch_id, const std::string& topic, int32_t partition,
+                 const std::vector<v1::Message>& messages);
+  bool SendPaused(const std::string& topic, int32_t partition, const std::string& reason,
+                  uint32_t resume_in_ms);
   bool SendDraining(uint32_t deadline_ms);
 
   // The next request the client wrote; nullopt at the deadline or once the
@@ -66,6 +74,8 @@ class FakeSidecar final : public v1::ConsumerSidecar::Service {
   ~FakeSidecar() override;
 
   std::shared_ptr<grpc::Channel> Channel() const;
+  // "127.0.0.1:<port>", for a handler in another process.
+  std::string target() const;
   // The next stream a client opened, in order of opening.
   std::shared_ptr<FakeStream> NextStream(milliseconds timeout = milliseconds(10000));
   int streams_opened() const;
