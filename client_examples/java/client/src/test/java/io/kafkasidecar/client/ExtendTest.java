@@ -9,10 +9,10 @@ import io.kafkasidecar.v1.Extend;
 import io.kafkasidecar.v1.Outcome;
 import io.kafkasidecar.v1.Settle;
 import io.kafkasidecar.v1.Settlement;
-import java.time.Duration;
+
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -26,8 +26,8 @@ class ExtendTest {
   private static final int ACK_TIMEOUT_MS = 200;
 
   private FakeSidecar sidecar;
+  private RunningClient running;
   private SidecarClient client;
-  private CompletableFuture<SidecarClient.Result> running;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -36,27 +36,13 @@ class ExtendTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (client != null) {
-      client.stop();
-      if (running != null) running.get(WAIT_SECONDS * 3, TimeUnit.SECONDS);
-    }
+    if (running != null) running.close();
     sidecar.close();
   }
 
   private void start(Handler handler) {
-    ClientOptions options = ClientOptions.defaults("java-test")
-        .withBackoff(Duration.ofMillis(10), Duration.ofMillis(100))
-        .withStopTimeout(Duration.ofSeconds(WAIT_SECONDS))
-        // The test JVM's signals stay its own; SignalStopTest covers them.
-        .withSignalHandling(false);
-    client = new SidecarClient(sidecar.channel, handler, options);
-    running = CompletableFuture.supplyAsync(() -> {
-      try {
-        return client.run();
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    running = new RunningClient(sidecar, handler);
+    client = running.client;
   }
 
   /** Reads Extends until each of want was named; returns every id named on the way. */
@@ -93,7 +79,7 @@ class ExtendTest {
   private void stopAndAwaitHalfClose(FakeSidecar.Conn conn) throws Exception {
     client.stop();
     assertTrue(conn.awaitHalfClose(), "the stream was not half-closed");
-    assertEquals(SidecarClient.Result.STOPPED, running.get(WAIT_SECONDS * 3, TimeUnit.SECONDS));
+    assertEquals(SidecarClient.Result.STOPPED, running.result());
   }
 
   @Test

@@ -11,14 +11,14 @@ import io.kafkasidecar.v1.Ordering;
 import io.kafkasidecar.v1.Outcome;
 import io.kafkasidecar.v1.Settle;
 import io.kafkasidecar.v1.Settlement;
-import java.time.Duration;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class SidecarClientTest {
   private FakeSidecar sidecar;
+  private RunningClient running;
   private SidecarClient client;
-  private CompletableFuture<SidecarClient.Result> running;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -41,31 +41,17 @@ class SidecarClientTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (client != null) {
-      client.stop();
-      if (running != null) running.get(WAIT_SECONDS * 3, TimeUnit.SECONDS);
-    }
+    if (running != null) running.close();
     sidecar.close();
   }
 
   private void start(Handler handler) {
-    ClientOptions options = ClientOptions.defaults("java-test")
-        .withBackoff(Duration.ofMillis(10), Duration.ofMillis(100))
-        .withStopTimeout(Duration.ofSeconds(WAIT_SECONDS))
-        // The test JVM's signals stay its own; SignalStopTest covers them.
-        .withSignalHandling(false);
-    client = new SidecarClient(sidecar.channel, handler, options);
-    running = CompletableFuture.supplyAsync(() -> {
-      try {
-        return client.run();
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    running = new RunningClient(sidecar, handler);
+    client = running.client;
   }
 
   private SidecarClient.Result result() throws Exception {
-    return running.get(WAIT_SECONDS * 3, TimeUnit.SECONDS);
+    return running.result();
   }
 
   private static void awaitCondition(java.util.function.BooleanSupplier condition, String what)
