@@ -3,7 +3,7 @@
 # Podman and Debian's docker-compose, with no image registry: idempotent,
 # and it says what it changed.
 #
-# - apt: podman, buildah, fuse-overlayfs, slirp4netns, uidmap, mmdebstrap,
+# - apt: podman, buildah, fuse-overlayfs, slirp4netns, uidmap, mmdebstrap, dnsname,
 #   docker-compose.
 # - Default container ulimits at or below this machine's hard limits (a
 #   container cannot be given more than its parent has).
@@ -24,7 +24,9 @@ say() { echo "container-setup: $*" >&2; }
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-packages=(podman buildah fuse-overlayfs slirp4netns uidmap mmdebstrap docker-compose crun)
+# dnsname: service names resolve inside compose networks (CNI backend).
+packages=(podman buildah fuse-overlayfs slirp4netns uidmap mmdebstrap docker-compose crun
+          golang-github-containernetworking-plugin-dnsname)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
