@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "sidecar/admin/health_probe.h"
 #include "sidecar/config/config_keys.h"
 #include "sidecar/config/config_printer.h"
 #include "sidecar/kafka/rdkafka_version.h"
@@ -101,6 +102,22 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
       continue;
     }
 
+    if (name == "probe") {
+      if (action_flag != nullptr) {
+        return Usage(command.action == CommandAction::kProbe
+                         ? std::string("--probe given twice")
+                         : absl::StrCat("--", action_flag, " and --probe cannot be combined"));
+      }
+      if (has_inline_value) {
+        command.probe_url = std::string(body.substr(equals + 1));
+      } else if (i + 1 < args.size() && !absl::StartsWith(args[i + 1], "--")) {
+        command.probe_url = args[++i];
+      }
+      if (command.probe_url.empty()) return Usage("--probe needs a URL");
+      command.action = CommandAction::kProbe;
+      action_flag = "probe";
+      continue;
+    }
     if (name == "dev") {
       if (has_inline_value) return Usage("--dev takes no value");
       command.dev = true;
@@ -137,6 +154,7 @@ std::string UsageText() {
       "usage: kafka-sidecar [--config FILE] [--dev] [--KEY=VALUE ...] "
       "[--validate | --print-config]\n"
       "       kafka-sidecar --version | --help\n"
+      "       kafka-sidecar --probe URL\n"
       "\n"
       "Consumes Kafka and streams per-partition batches over gRPC to a "
       "handler.\n"
@@ -149,6 +167,9 @@ std::string UsageText() {
                    and sample JSON messages, for trying a handler (not for
                    production)
   --version        print the version
+  --probe URL      GET http://HOST:PORT/PATH (e.g. the admin port's /healthz),
+                   exit 0 on a 2xx answer, else 1: a container health check
+                   that needs no curl
   --help, -h       print this help
   --KEY=VALUE      set a configuration key (or --KEY VALUE); keys below
 
@@ -220,6 +241,21 @@ std::optional<int> HandleCommandLine(const std::vector<std::string>& args,
     case CommandAction::kHelp:
       out << UsageText();
       return kExitOk;
+    case CommandAction::kProbe: {
+      // Two seconds: under Docker's and Kubernetes' usual probe timeouts,
+      // and far over what a live sidecar's /healthz takes.
+      const absl::Status probed = ProbeHttp(command->probe_url, absl::Seconds(2));
+      if (absl::IsInvalidArgument(probed)) {
+        err << "kafka-sidecar: " << probed.message() << "\n";
+        return kExitUsage;
+      }
+      if (!probed.ok()) {
+        err << "kafka-sidecar: probe failed: " << probed.message() << "\n";
+        return kExitFailed;
+      }
+      out << "ok: " << command->probe_url << "\n";
+      return kExitOk;
+    }
     case CommandAction::kVersion:
       out << "kafka-sidecar " << KAFKA_SIDECAR_VERSION << "\n"
           << "librdkafka " << RdKafkaVersion() << " (" << RdKafkaFeatures() << ")\n";

@@ -3,6 +3,7 @@
 //   kafka-sidecar [--config FILE] [--dev] [--KEY=VALUE | --KEY VALUE ...]
 //                 [--validate | --print-config]
 //   kafka-sidecar --version | --help
+//   kafka-sidecar --probe URL       (exit 0 on a 2xx answer, else 1)
 //
 // KEY is any dotted key of the key table (config_keys.h), including
 // kafka.properties.NAME. Exit codes: 0 ok, 2 bad usage or configuration
@@ -20,7 +21,7 @@
 
 namespace kafka_sidecar {
 
-enum class CommandAction { kRun, kValidate, kPrintConfig, kVersion, kHelp };
+enum class CommandAction { kRun, kValidate, kPrintConfig, kVersion, kHelp, kProbe };
 
 struct CommandLine {
   CommandAction action = CommandAction::kRun;
@@ -29,6 +30,9 @@ struct CommandLine {
   // --dev: no Kafka needed; an in-process mock cluster with a demo topic and
   // sample messages (sidecar/dev/dev_cluster.h).
   bool dev = false;
+  // --probe URL: GET it and exit; the container health check of an image
+  // without curl (sidecar/admin/health_probe.h).
+  std::string probe_url;
 };
 
 // The configuration --dev starts from (file, environment and flags still
@@ -38,6 +42,7 @@ struct CommandLine {
 Config DevDefaults();
 
 inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;  // a failure while running; a failed probe
 inline constexpr int kExitUsage = 2;  // bad flags or bad configuration
 
 // `args` without the program name. Errors say what is wrong with which flag

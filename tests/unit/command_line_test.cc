@@ -99,6 +99,20 @@ TEST(ParseCommandLineTest, ActionsAndHelpWins) {
   EXPECT_EQ(ParseCommandLine({"--bogus", "--help"})->action, CommandAction::kHelp);
 }
 
+TEST(ParseCommandLineTest, ProbeTakesOneUrlAndNothingElse) {
+  EXPECT_EQ(ParseCommandLine({"--probe", "http://127.0.0.1:8080/healthz"})->probe_url,
+            "http://127.0.0.1:8080/healthz");
+  EXPECT_EQ(ParseCommandLine({"--probe=http://h:1/"})->action, CommandAction::kProbe);
+  EXPECT_EQ(ParseError({"--probe"}), "--probe needs a URL");
+  EXPECT_EQ(ParseError({"--probe="}), "--probe needs a URL");
+  EXPECT_EQ(ParseError({"--probe", "--validate"}), "--probe needs a URL");
+  EXPECT_EQ(ParseError({"--probe=http://h:1/", "--probe=http://h:2/"}), "--probe given twice");
+  EXPECT_EQ(ParseError({"--version", "--probe=http://h:1/"}),
+            "--version and --probe cannot be combined");
+  EXPECT_EQ(ParseError({"--probe=http://h:1/", "--validate"}),
+            "--probe and --validate cannot be combined");
+}
+
 TEST(UsageTextTest, ListsEveryKeyWithDefaultAndTheRules) {
   const std::string usage = UsageText();
   for (const ConfigKey& key : ConfigKeys()) {
