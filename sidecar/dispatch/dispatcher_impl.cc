@@ -566,9 +566,11 @@ v1::PartitionStats DispatcherImpl::StatsOf(const PartitionState& p, MonoTime now
   s.set_partition(p.tp().partition);
   if (p.manual_pause) {
     s.set_paused(true);
+    s.set_pause_cause(v1::PAUSE_CAUSE_REQUEST);
     s.set_pause_reason("paused by request");
   } else if (p.throttle().paused(now)) {
     s.set_paused(true);
+    s.set_pause_cause(v1::PAUSE_CAUSE_ERROR_THRESHOLD);
     const auto left = std::chrono::duration_cast<Millis>(*p.throttle().paused_until() - now);
     s.set_pause_reason(absl::StrCat(ThresholdReason(), "; resumes in ", left.count(), " ms"));
   } else if (p.fetch_paused) {

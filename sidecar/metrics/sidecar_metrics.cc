@@ -167,9 +167,12 @@ std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& s
                                   "once there is one.");
   MetricFamily in_flight = Family("partition_in_flight", MetricType::kGauge,
                                   "The partition's messages sent to a handler and not settled.");
+  // One series per cause, always present, so that a cause's series stays
+  // the same over time (avg_over_time and `for:` in alerts need that).
   MetricFamily part_paused = Family("partition_paused", MetricType::kGauge,
-                                    "1 while the partition is paused by request or by the error "
-                                    "threshold.");
+                                    "1 while the partition is paused for this cause: "
+                                    "cause=\"request\" (PausePartitions) or "
+                                    "cause=\"error_threshold\".");
   for (const v1::PartitionStats& p : stats.partitions()) {
     const Labels labels = PartitionLabels(p);
     // GetStats has no "unknown" for these (proto3 scalars): a high
@@ -183,7 +186,14 @@ std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& s
       committed.samples.push_back(Sample{labels, static_cast<double>(p.committed_offset())});
     }
     in_flight.samples.push_back(Sample{labels, static_cast<double>(p.in_flight())});
-    part_paused.samples.push_back(Sample{labels, p.paused() ? 1.0 : 0.0});
+    for (const auto& [cause, label] : {std::pair{v1::PAUSE_CAUSE_REQUEST, "request"},
+                                       std::pair{v1::PAUSE_CAUSE_ERROR_THRESHOLD,
+                                                 "error_threshold"}}) {
+      Labels with_cause = labels;
+      with_cause.emplace_back("cause", label);
+      part_paused.samples.push_back(
+          Sample{std::move(with_cause), p.paused() && p.pause_cause() == cause ? 1.0 : 0.0});
+    }
   }
   out.push_back(std::move(lag));
   out.push_back(std::move(high));

@@ -146,7 +146,11 @@ TEST_F(MetricsE2eTest, MetricsAndStatsMatchAKnownWorkload) {
     EXPECT_EQ(m.Get("kafka_sidecar_partition_committed_offset", partition_labels(p)),
               end_offset);
     EXPECT_EQ(m.Get("kafka_sidecar_partition_in_flight", partition_labels(p)), 0);
-    EXPECT_EQ(m.Get("kafka_sidecar_partition_paused", partition_labels(p)), 0);
+    for (const char* cause : {"request", "error_threshold"}) {
+      MetricLabels labels = partition_labels(p);
+      labels["cause"] = cause;
+      EXPECT_EQ(m.Get("kafka_sidecar_partition_paused", labels), 0) << cause;
+    }
     EXPECT_EQ(m.Get("kafka_sidecar_partition_high_watermark", partition_labels(p)), end_offset);
     EXPECT_EQ(m.Get("kafka_sidecar_partition_lag", partition_labels(p)), 0);
   }

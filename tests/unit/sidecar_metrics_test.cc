@@ -67,6 +67,7 @@ class SidecarMetricsTest : public ::testing::Test {
     *stats_.add_partitions() = p0;
     v1::PartitionStats p1 = Partition("orders", 1);
     p1.set_paused(true);
+    p1.set_pause_cause(v1::PAUSE_CAUSE_ERROR_THRESHOLD);
     p1.set_in_flight(2);
     *stats_.add_partitions() = p1;  // no committed offset, no watermark yet
     v1::PartitionStats p2 = Partition("audit", 0);
@@ -164,9 +165,16 @@ TEST_F(SidecarMetricsTest, PartitionGaugesOnlyWhereKnown) {
   EXPECT_EQ(Value(families, "kafka_sidecar_partition_committed_offset", o1), std::nullopt);
   EXPECT_EQ(Value(families, "kafka_sidecar_partition_in_flight", o0), 5);
   EXPECT_EQ(Value(families, "kafka_sidecar_partition_in_flight", o1), 2);
-  EXPECT_EQ(Value(families, "kafka_sidecar_partition_paused", o0), 0);
-  EXPECT_EQ(Value(families, "kafka_sidecar_partition_paused", o1), 1);
-  EXPECT_EQ(Find(families, "kafka_sidecar_partition_paused")->samples.size(), 3u);
+  const auto paused = [&](Labels labels, const char* cause) {
+    labels.emplace_back("cause", cause);
+    return Value(families, "kafka_sidecar_partition_paused", labels);
+  };
+  EXPECT_EQ(paused(o0, "request"), 0);
+  EXPECT_EQ(paused(o0, "error_threshold"), 0);
+  EXPECT_EQ(paused(o1, "request"), 0);
+  EXPECT_EQ(paused(o1, "error_threshold"), 1);
+  // Both causes for every partition, paused or not.
+  EXPECT_EQ(Find(families, "kafka_sidecar_partition_paused")->samples.size(), 6u);
 }
 
 TEST_F(SidecarMetricsTest, NoUnboundedLabels) {
