@@ -1,7 +1,8 @@
 # kafka-sidecar image: built on Debian bookworm with the same packages as
 # scripts/install-deps.sh and the same pinned librdkafka
-# (scripts/install-librdkafka.sh, linked statically), run on bookworm-slim
-# with only the shared libraries the binary links.
+# (scripts/install-librdkafka.sh, linked statically), run from an image that
+# holds the binary, the shared libraries it links and CA certificates only
+# (no shell: debug with `kubectl debug` or `docker run --pid container:...`).
 #
 #   docker build -t kafka-sidecar .
 #   docker run -v $PWD/sidecar.yaml:/etc/kafka-sidecar/sidecar.yaml:ro kafka-sidecar
@@ -10,7 +11,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ccache \
-      dpkg-dev debian-archive-keyring \
+      dpkg-dev debian-archive-keyring ca-certificates \
       libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev \
       libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc \
       libabsl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev \
@@ -36,20 +37,31 @@ RUN --mount=type=cache,target=/root/.cache/ccache \
  && strip --strip-debug build/sidecar/kafka-sidecar \
  && build/sidecar/kafka-sidecar --version
 
-FROM debian:bookworm-slim
-# Runtime libraries of the binary (ldd), plus curl for the health check.
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libssl3 libsasl2-2 libzstd1 liblz4-1 zlib1g libcurl4 libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
-      libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 libre2-9 libc-ares2 \
-      ca-certificates curl \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin sidecar
-COPY --from=build /src/build/sidecar/kafka-sidecar /usr/local/bin/kafka-sidecar
-USER 10001
+# The runtime file system: the binary, exactly the shared libraries it loads
+# (ldd) and the CA bundle for TLS to Kafka; no shell, no package manager.
+# OpenSSL looks for CAs under /usr/lib/ssl, which on Debian points into
+# /etc/ssl/certs.
+RUN mkdir -p /rootfs/usr/local/bin /rootfs/etc/ssl/certs /rootfs/usr/lib/ssl /rootfs/tmp \
+ && cp build/sidecar/kafka-sidecar /rootfs/usr/local/bin/ \
+ && ldd build/sidecar/kafka-sidecar | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' \
+      | xargs cp -L --parents -t /rootfs \
+ && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
+ && ln -s /etc/ssl/certs /rootfs/usr/lib/ssl/certs \
+ && ln -s /etc/ssl/certs/ca-certificates.crt /rootfs/usr/lib/ssl/cert.pem \
+ && printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nsidecar:x:10001:10001::/nonexistent:/usr/sbin/nologin\n' > /rootfs/etc/passwd \
+ && printf 'root:x:0:\nsidecar:x:10001:\n' > /rootfs/etc/group \
+ && printf 'hosts: files dns\n' > /rootfs/etc/nsswitch.conf \
+ && chmod 1777 /rootfs/tmp \
+ && chroot /rootfs /usr/local/bin/kafka-sidecar --version
+
+FROM scratch
+COPY --from=build /rootfs /
+USER 10001:10001
 # gRPC for handlers, HTTP for /metrics, /healthz, /readyz. The config must
 # listen on 0.0.0.0 for them to be reachable from outside the container.
 EXPOSE 50051 8080
+# No curl in the image: the binary probes its own admin port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8080/healthz >/dev/null || exit 1
+  CMD ["kafka-sidecar", "--probe", "http://127.0.0.1:8080/healthz"]
+ENV PATH=/usr/local/bin
 ENTRYPOINT ["kafka-sidecar", "--config", "/etc/kafka-sidecar/sidecar.yaml"]

@@ -13,8 +13,8 @@
 #   tagged docker.io/library/debian:bookworm and :bookworm-slim, so an
 #   unmodified `FROM debian:bookworm` resolves without a pull.
 #
-# Prints the Docker-API socket that docker-compose is to use (started by
-# scripts/lib/podman_service.sh, not here).
+# It starts no service: a caller that drives docker-compose starts
+# `podman system service` on a socket of its own (scripts/compose-test.sh).
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MIRROR="${KAFKA_SIDECAR_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -74,13 +74,22 @@ fi
 # Base images, made once from the Debian archive. The recipe is what the
 # official slim image does: merged /usr without the usrmerge package, no
 # documentation, manuals or translations (kept excluded for packages
-# installed later, too).
+# installed later, too), and apt set up to keep no package cache or
+# translated indexes inside image layers (the official image's
+# apt.conf.d/docker-clean and docker-no-languages).
+APT_CLEAN='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";'
 RECIPE=(--variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
         --dpkgopt='path-include=/usr/share/doc/*/copyright'
         --dpkgopt='path-exclude=/usr/share/locale/*'
         --dpkgopt='path-include=/usr/share/locale/locale.alias'
-        --dpkgopt='path-exclude=/usr/share/info/*')
+        --dpkgopt='path-exclude=/usr/share/info/*'
+        --customize-hook="printf '%s\\n' '$APT_CLEAN' >\"\$1/etc/apt/apt.conf.d/docker-clean\""
+        --customize-hook="echo 'Acquire::Languages \"none\";' >\"\$1/etc/apt/apt.conf.d/docker-no-languages\""
+        --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin')
 recipe_id="$(printf '%s\n' "$SUITE" "${RECIPE[@]}" | sha256sum | cut -c1-12)"
 base=docker.io/library/debian
 have="$(podman image inspect --format '{{index .Labels "org.kafka-sidecar.base-recipe"}}' \
@@ -90,7 +99,6 @@ if [ "$have" != "$recipe_id" ]; then
   trap 'rm -rf "$work"' EXIT
   say "building $base:bookworm with mmdebstrap from $MIRROR (recipe $recipe_id)"
   mmdebstrap --quiet "${RECIPE[@]}" \
-    --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
     "$SUITE" "$work/rootfs.tar" "$MIRROR" >/dev/null 2>"$work/mmdebstrap.log" ||
     { tail -20 "$work/mmdebstrap.log" >&2; say "mmdebstrap failed"; exit 1; }
   podman import --quiet \
