@@ -17,6 +17,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
   kcat curl procps util-linux python3 python3-venv python3-yaml openssl docker-compose
+  prometheus
 )
 
 missing=()
@@ -33,6 +34,24 @@ else
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
   echo "install-deps: installed ${missing[*]}"
+  # prometheus is here for promtool and for the server the deploy tests start
+  # on a port of their own. Its postinst enables a system-wide server on :9090
+  # and starts it unless policy-rc.d forbids that; stop and disable it once,
+  # when the package is first installed (a server someone set up before is
+  # left alone).
+  if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+    if [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    else
+      $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+      $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
+      # Otherwise the unit it enabled starts on a later boot with systemd.
+      if command -v systemctl >/dev/null; then
+        $SUDO systemctl disable prometheus.service >/dev/null 2>&1 || true
+      fi
+    fi
+    echo "install-deps: the prometheus package's own server is stopped and disabled"
+  fi
 fi
 
 # The pinned librdkafka, built once from Debian's source package into a prefix
