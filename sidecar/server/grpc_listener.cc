@@ -1,5 +1,13 @@
 #include "sidecar/server/grpc_listener.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -13,6 +21,38 @@ namespace kafka_sidecar {
 namespace {
 
 constexpr char kListenKey[] = "server.grpc_listen";
+
+// gRPC says only "No address added" when a bind fails. Binding the same
+// TCP address again (with the same SO_REUSEADDR gRPC uses) recovers the
+// reason, e.g. "Address already in use"; empty when that bind succeeds or
+// the address is not host:port.
+std::string WhyTcpBindFails(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return "";
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = listen.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found) != 0) {
+    return "";
+  }
+  std::string why;
+  for (addrinfo* a = found; a != nullptr && why.empty(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) why = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return why;
+}
 
 }  // namespace
 
@@ -37,6 +77,11 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, *credentials, &port);
+  // gRPC sets SO_REUSEPORT by default: a second sidecar on the same port
+  // (two in one pod, or a restart racing the old process) would bind too
+  // and take a share of the handlers' connections. A port in use is an
+  // error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
   // Batches are bounded by the handler's max_in_flight_bytes, not by gRPC's
   // 4 MB default; settlements stay small, 64 MB only guards against junk.
@@ -53,8 +98,9 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
     server = builder.BuildAndStart();
   }
   if (server == nullptr) {
+    const std::string why = socket_path.empty() ? WhyTcpBindFails(listen) : "";
     return absl::UnavailableError(absl::StrCat(
-        kListenKey, ": cannot listen on ", listen,
+        kListenKey, ": cannot listen on ", listen, why.empty() ? "" : ": ", why,
         config.tls.cert_file.empty()
             ? ""
             : " (check that server.tls.cert_file and server.tls.key_file are a "
