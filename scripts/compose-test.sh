@@ -7,7 +7,7 @@
 # the group committed up to the log end; then `down` with nothing left
 # running. Then the sidecar image alone: non-root, read-only root
 # filesystem, /healthz and /readyz, --version, a bad config, and SIGTERM
-# exiting 0 (the sidecar is PID 1).
+# exiting 0 (the sidecar is PID 1), a port in use and no Kafka (exit 1).
 #
 # Podman stands in for Docker (scripts/container-setup.sh prepares the
 # machine) and a locally built image for apache/kafka
@@ -213,6 +213,19 @@ uid="$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")"
 [ -n "$uid" ] && [ "$uid" != 0 ] || die "the sidecar runs as uid '$uid'"
 # The health check the image declares (Docker format) works without curl.
 podman healthcheck run "$PROJECT-alone" >/dev/null 2>&1 || die "the image's HEALTHCHECK fails"
+# A port in use: a second sidecar in the first one's network namespace.
+set +e
+podman run --name "$PROJECT-bad" --network "container:$PROJECT-alone" --read-only \
+  -v "$REPO_ROOT/deploy/compose/sidecar.yaml:/etc/kafka-sidecar/sidecar.yaml:ro" \
+  kafka-sidecar:local >"$WORK/bad.log" 2>&1
+code=$?
+set -e
+podman rm -f "$PROJECT-bad" >/dev/null 2>&1
+[ "$code" -eq 1 ] || { tail -5 "$WORK/bad.log" >&2; die "a port in use exited $code, want 1"; }
+grep -q 'cannot listen on 0.0.0.0:50051: Address already in use' "$WORK/bad.log" ||
+  { tail -5 "$WORK/bad.log" >&2; die "a port in use: the error does not say which and why"; }
+log "port in use: exit 1, $(grep -o 'server.grpc_listen: cannot listen on [^;]*' "$WORK/bad.log")"
+
 podman stop -t 30 "$PROJECT-alone" >/dev/null
 code="$(podman inspect --format '{{.State.ExitCode}}' "$PROJECT-alone")"
 [ "$code" = 0 ] || { podman logs "$PROJECT-alone" 2>&1 | tail -20 >&2; die "exit code $code on SIGTERM, want 0"; }
@@ -230,6 +243,29 @@ set -e
 [ "$code" -ne 0 ] || die "a bad config exited 0"
 grep -q 'processing.max_retries' "$WORK/bad.log" || { cat "$WORK/bad.log" >&2; die "the error does not name the key"; }
 log "bad config: exit $code, $(grep -m1 'processing.max_retries' "$WORK/bad.log")"
+podman rm -f "$PROJECT-bad" >/dev/null 2>&1
+
+# No Kafka: a network where "kafka" does not resolve. The sidecar waits
+# kafka.startup_timeout_ms (shortened here), then exits 1 with the last
+# connection error instead of running on, unready.
+podman stop -t 30 "$PROJECT-kafka" >/dev/null 2>&1
+t=$SECONDS
+set +e
+timeout 120 podman run --name "$PROJECT-bad" --network "$PROJECT-net" --read-only \
+  -e KAFKA_SIDECAR_KAFKA_STARTUP_TIMEOUT_MS=5000 \
+  -v "$REPO_ROOT/deploy/compose/sidecar.yaml:/etc/kafka-sidecar/sidecar.yaml:ro" \
+  kafka-sidecar:local >"$WORK/bad.log" 2>&1
+code=$?
+set -e
+[ "$code" -eq 1 ] || { tail -5 "$WORK/bad.log" >&2; die "no Kafka: exit $code, want 1"; }
+grep -q 'start-up failed: no Kafka broker reached at kafka:9092' "$WORK/bad.log" ||
+  { tail -5 "$WORK/bad.log" >&2; die "no Kafka: the error does not name the broker"; }
+log "no Kafka: exit 1 after $((SECONDS - t))s, $(grep -o 'no Kafka broker reached at [^;]*' "$WORK/bad.log")"
+
+# Nothing restarts the sidecar behind the user's back: its errors stay the
+# last lines of its log.
+policy="$(/usr/bin/python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["services"]["sidecar"].get("restart", "no"))' "$WORK/config.yml")"
+[ "$policy" = no ] || die "docker-compose.yml restarts the sidecar ($policy): a crash loop would hide its error"
 
 ok=1
 log "passed in $((SECONDS - start_all))s (image builds ${build_s}s)"

@@ -1,5 +1,6 @@
 // kafka-sidecar: load the configuration (sidecar/app/command_line.h), run the
-// sidecar until SIGTERM or SIGINT, then shut down gracefully. Everything else
+// sidecar until SIGTERM or SIGINT (exit 0) or until it cannot go on, such as
+// no Kafka broker reached at start-up (exit 1), then shut down gracefully. Everything else
 // lives in sidecar_core.
 #include <csignal>
 #include <cstdio>
@@ -8,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "absl/status/status.h"
 #include "sidecar/app/command_line.h"
@@ -38,6 +41,8 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  // Raised by the app itself when it cannot go on (SidecarApp::fatal_error).
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // --dev: the cluster lives until after the sidecar has shut down.
@@ -55,7 +60,7 @@ int main(int argc, char** argv) {
     config.kafka.bootstrap_servers = dev_cluster->bootstrap_servers();
   }
 
-  auto app = kafka_sidecar::SidecarApp::Create(config);
+  auto app = kafka_sidecar::SidecarApp::Create(config, [] { kill(getpid(), SIGUSR1); });
   if (!app.ok()) {
     spdlog::critical("start-up failed: {}", app.status().ToString());
     return 2;
@@ -65,9 +70,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  absl::Status fatal;
+  while (true) {
+    sigwait(&signals, &sig);
+    if (sig != SIGUSR1) break;
+    fatal = (*app)->fatal_error();
+    if (!fatal.ok()) break;
+    // A SIGUSR1 from outside: not ours to act on.
+  }
+  if (!fatal.ok()) {
+    spdlog::critical("start-up failed: {}; exiting", std::string(fatal.message()));
+  } else {
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
   absl::Status s = (*app)->Shutdown();
   app->reset();
-  return s.ok() ? 0 : 1;
+  return s.ok() && fatal.ok() ? 0 : 1;
 }

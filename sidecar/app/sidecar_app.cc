@@ -47,9 +47,11 @@ SidecarApp::SidecarApp(const Config& config) : config_(config), stats_(clock_) {
   stats_.InitTopics(topics);
 }
 
-absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& config) {
+absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& config,
+                                                               std::function<void()> on_fatal) {
   if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
   std::unique_ptr<SidecarApp> app(new SidecarApp(config));
+  app->on_fatal_ = std::move(on_fatal);
   const int workers = config.processing.max_workers;
   auto consumer = KafkaConsumerImpl::Create(app->config_, workers, &app->stats_);
   if (!consumer.ok()) return consumer.status();
@@ -80,6 +82,8 @@ absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& con
   HealthMonitorOptions health;
   health.stall_timeout = Millis(config.observability.stall_timeout_ms);
   health.group_id = config.kafka.group_id;
+  health.startup_timeout = Millis(config.kafka.startup_timeout_ms);
+  health.bootstrap_servers = config.kafka.bootstrap_servers;
   SidecarApp* self = app.get();
   app->health_monitor_ = std::make_unique<HealthMonitor>(
       health, app->clock_, app->consumer_.get(), app->stats_collector_.get(),
@@ -122,8 +126,17 @@ absl::Status SidecarApp::Start() {
   if (absl::Status s = consumer_->Start(coordinator_.get()); !s.ok()) return s;
   // Until the first check has seen Kafka, handlers' probes wait.
   SetGrpcServing(false);
-  health_checks_.Start(Millis(config_.observability.health_check_interval_ms),
-                       [this] { health_monitor_->Check(); });
+  health_checks_.Start(Millis(config_.observability.health_check_interval_ms), [this] {
+    health_monitor_->Check();
+    std::optional<std::string> failure = health_monitor_->StartupFailure();
+    if (!failure.has_value()) return;
+    {
+      MutexLock l(&fatal_mu_);
+      if (!fatal_.ok()) return;  // reported already
+      fatal_ = absl::UnavailableError(*failure);
+    }
+    if (on_fatal_) on_fatal_();
+  });
   if (config_.observability.stats_interval_ms > 0) {
     stats_lines_.Start(Millis(config_.observability.stats_interval_ms),
                        [this] { spdlog::info("{}", FormatStatsLine(stats_collector_->Collect())); });

@@ -3,7 +3,9 @@
 // drain, commit, leave the group).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "sidecar/admin/admin_server.h"
 #include "sidecar/common/clock.h"
+#include "sidecar/common/mutex.h"
 #include "sidecar/common/random.h"
 #include "sidecar/config/config.h"
 #include "sidecar/coordinator/coordinator.h"
@@ -30,7 +33,11 @@ namespace kafka_sidecar {
 
 class SidecarApp {
  public:
-  static absl::StatusOr<std::unique_ptr<SidecarApp>> Create(const Config& config);
+  // `on_fatal` (may be empty) is called once, on a background thread, when
+  // the sidecar cannot go on (fatal_error() says why); the owner then shuts
+  // it down and exits non-zero. It must not block.
+  static absl::StatusOr<std::unique_ptr<SidecarApp>> Create(
+      const Config& config, std::function<void()> on_fatal = nullptr);
   ~SidecarApp();
 
   // Starts serving; the gRPC listener is bound when this returns.
@@ -44,6 +51,12 @@ class SidecarApp {
   // server.http_listen is empty.
   int admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
   SidecarStats& stats() { return stats_; }
+  // OK until on_fatal was called; then why: e.g. no Kafka broker reached
+  // within kafka.startup_timeout_ms.
+  absl::Status fatal_error() const {
+    MutexLock l(&fatal_mu_);
+    return fatal_;
+  }
   const StatsSource& stats_source() const { return *stats_collector_; }
   // What grpc.health.v1 reports: SERVING from Start() until told otherwise,
   // NOT_SERVING from Shutdown() on. Thread-safe once Start() has returned.
@@ -68,6 +81,9 @@ class SidecarApp {
   std::string grpc_address_;
   bool started_ = false;
   bool shut_down_ = false;
+  std::function<void()> on_fatal_;
+  mutable Mutex fatal_mu_;
+  absl::Status fatal_ ABSL_GUARDED_BY(fatal_mu_);
   // What /healthz, /readyz, /metrics and gRPC health report.
   std::unique_ptr<HealthMonitor> health_monitor_;
   // Threads that read everything above: stopped before any of it goes.

@@ -27,6 +27,10 @@ struct KafkaConfig {
   int32_t heartbeat_interval_ms = 3000;
   int32_t fetch_min_bytes = 1;
   int32_t fetch_max_wait_ms = 100;
+  // No broker reached since start for this long: the sidecar exits 1 with
+  // the last connection error, instead of running on, unready, unnoticed
+  // (Docker and Compose do not act on health). 0 = wait for ever.
+  int32_t startup_timeout_ms = 120000;
   // Passed to librdkafka as they are; values may be secrets.
   std::map<std::string, std::string> properties;
 };

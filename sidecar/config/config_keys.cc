@@ -160,6 +160,7 @@ const Field<KafkaConfig> kKafkaFields[] = {
     {"heartbeat_interval_ms", &KafkaConfig::heartbeat_interval_ms},
     {"fetch_min_bytes", &KafkaConfig::fetch_min_bytes},
     {"fetch_max_wait_ms", &KafkaConfig::fetch_max_wait_ms},
+    {"startup_timeout_ms", &KafkaConfig::startup_timeout_ms},
     {"properties", &KafkaConfig::properties},
 };
 

@@ -260,6 +260,7 @@ absl::Status ValidateConfig(const Config& c) {
       {"kafka.heartbeat_interval_ms", k.heartbeat_interval_ms, 1},
       {"kafka.fetch_min_bytes", k.fetch_min_bytes, 1},
       {"kafka.fetch_max_wait_ms", k.fetch_max_wait_ms, 0},
+      {"kafka.startup_timeout_ms", k.startup_timeout_ms, 0},
       {"processing.max_workers", p.max_workers, 1, 1024},
       {"processing.partition_workers", p.partition_workers, 1},
       {"processing.batch_size", p.batch_size, 1},

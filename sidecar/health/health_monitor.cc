@@ -47,8 +47,23 @@ void HealthMonitor::MarkDraining() {
   current_.checks.push_back(HealthCheck{"shutdown", false, "draining: shutting down"});
 }
 
+std::optional<std::string> HealthMonitor::StartupFailure() const {
+  MutexLock l(&mu_);
+  return startup_failure_;
+}
+
 HealthCheck HealthMonitor::CheckKafka(MonoTime now, const BrokerConnectivity& c, bool* live) {
   if (c.any_broker_up) return HealthCheck{"kafka", true, "connected"};
+  if (!c.last_up && options_.startup_timeout.count() > 0 &&
+      now - started_ >= options_.startup_timeout) {
+    MutexLock l(&mu_);
+    if (!startup_failure_) {
+      startup_failure_ = absl::StrCat(
+          "no Kafka broker reached at ", options_.bootstrap_servers, " in ",
+          Seconds(now - started_), " s since start (kafka.startup_timeout_ms)",
+          c.last_error.empty() ? "" : "; last error: ", c.last_error);
+    }
+  }
   const MonoTime since = c.last_up.value_or(started_);
   std::string detail =
       c.last_up ? absl::StrCat("no broker connection for ", Seconds(now - since), " s")

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,7 +31,11 @@ struct HealthMonitorOptions {
   // dispatcher without progress for this long is hung; Kafka unreachable for
   // this long fails liveness.
   Millis stall_timeout{60000};
+  // No broker reached since start for this long is a start-up failure
+  // (StartupFailure()); 0 = never.
+  Millis startup_timeout{0};
   std::string group_id;
+  std::string bootstrap_servers;  // named in the start-up failure
 };
 
 class HealthMonitor final : public HealthSource {
@@ -51,6 +56,10 @@ class HealthMonitor final : public HealthSource {
 
   // Shutdown has begun: not ready from now on (checks are no longer run).
   void MarkDraining();
+
+  // Set by a check once no broker has been reached for startup_timeout
+  // since start, and kept: what the process should exit with.
+  std::optional<std::string> StartupFailure() const;
 
  private:
   struct Progress {
@@ -80,6 +89,7 @@ class HealthMonitor final : public HealthSource {
   mutable Mutex mu_;
   HealthStatus current_ ABSL_GUARDED_BY(mu_);
   uint64_t restarts_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<std::string> startup_failure_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kafka_sidecar

@@ -347,6 +347,7 @@ BrokerConnectivity KafkaConsumerImpl::Connectivity() const {
   c.group_joined = have_statistics_ && statistics_.group_state == "up" &&
                    (statistics_.join_state == "steady" || has_epoch);
   c.last_error = last_auth_error();
+  if (c.last_error.empty()) c.last_error = last_connection_error_;
   return c;
 }
 
@@ -362,6 +363,11 @@ void KafkaConsumerImpl::ErrorCallback(rd_kafka_t*, int err, const char* reason, 
     return;
   }
   spdlog::warn("kafka: {}: {}", rd_kafka_err2name(code), reason);
+  if (code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    auto* self = static_cast<KafkaConsumerImpl*>(opaque);
+    MutexLock l(&self->view_mu_);
+    self->last_connection_error_ = reason;
+  }
 }
 
 void KafkaConsumerImpl::CommitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,

@@ -121,6 +121,10 @@ class KafkaConsumerImpl final : public KafkaConsumer, public KafkaPartitionView 
   RdKafkaStatistics statistics_ ABSL_GUARDED_BY(view_mu_);
   bool have_statistics_ ABSL_GUARDED_BY(view_mu_) = false;
   std::optional<MonoTime> last_broker_up_ ABSL_GUARDED_BY(view_mu_);
+  // The last error event other than authentication and "all brokers down"
+  // (a name that does not resolve, a refused connection, a TLS failure): what
+  // the health check and a start-up failure tell an operator.
+  std::string last_connection_error_ ABSL_GUARDED_BY(view_mu_);
 
   RealClock clock_;
   AuthFailureLog auth_failures_{clock_};

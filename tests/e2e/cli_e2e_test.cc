@@ -1,6 +1,12 @@
 // The kafka-sidecar binary's command line: --validate, --print-config,
-// --version, --help and the environment, as an operator meets them. No
-// broker: a plain fixture, not E2eTest, and no action here connects to Kafka.
+// --version, --help and the environment, as an operator meets them; and the
+// start-ups that must fail loudly (a port in use, no broker). No broker: a
+// plain fixture, not E2eTest, and nothing here reaches Kafka.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -17,6 +23,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/support/ports.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -201,6 +208,103 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   const Result no_file = Run({"--config", dir_->File("absent.yaml"), "--validate"});
   EXPECT_EQ(no_file.exit_code, 2);
   EXPECT_TRUE(Contains(no_file.output, "absent.yaml: cannot open: No such file or directory"));
+}
+
+// A listening socket on 127.0.0.1, held for the test's duration.
+class HeldPort {
+ public:
+  HeldPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+        listen(fd_, 1) == 0 && getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port_ = ntohs(a.sin_port);
+    }
+  }
+  ~HeldPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(CliTest, APortInUseExitsOneNamingTheAddressAndWhy) {
+  HeldPort held;
+  ASSERT_GT(held.port(), 0);
+  const std::string taken = absl::StrCat("127.0.0.1:", held.port());
+  const std::string grpc_free = absl::StrCat("127.0.0.1:", PickFreePort());
+  const std::string http_free = absl::StrCat("127.0.0.1:", PickFreePort());
+
+  const Result grpc = Run({"--kafka.topics=t", "--server.grpc_listen", taken,
+                           "--server.http_listen", http_free});
+  EXPECT_EQ(grpc.exit_code, 1);
+  EXPECT_TRUE(Contains(grpc.output, absl::StrCat("server.grpc_listen: cannot listen on ", taken,
+                                                 ": Address already in use")));
+
+  const Result http = Run({"--kafka.topics=t", "--server.grpc_listen", grpc_free,
+                           "--server.http_listen", taken});
+  EXPECT_EQ(http.exit_code, 1);
+  EXPECT_TRUE(Contains(http.output, absl::StrCat("server.http_listen: cannot listen on ", taken,
+                                                 ": Address already in use")));
+}
+
+bool Accepts(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+// gRPC would share a port with SO_REUSEPORT; a second sidecar must not.
+TEST_F(CliTest, ASecondSidecarOnTheSameGrpcPortExitsOne) {
+  const int grpc_port = PickFreePort();
+  const std::string grpc = absl::StrCat("127.0.0.1:", grpc_port);
+  auto first = Subprocess::Spawn(
+      {KAFKA_SIDECAR_BINARY, "--kafka.topics=t", "--server.grpc_listen", grpc,
+       "--server.http_listen", absl::StrCat("127.0.0.1:", PickFreePort())},
+      dir_->File("first.log"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!Accepts(grpc_port) && absl::Now() < deadline && (*first)->Running()) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(Accepts(grpc_port)) << ReadFile((*first)->log_path());
+
+  const Result second = Run({"--kafka.topics=t", "--server.grpc_listen", grpc,
+                             "--server.http_listen", absl::StrCat("127.0.0.1:", PickFreePort())});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_TRUE(Contains(second.output, absl::StrCat("server.grpc_listen: cannot listen on ", grpc,
+                                                   ": Address already in use")));
+  ASSERT_TRUE((*first)->Signal(SIGTERM).ok());
+  const absl::StatusOr<int> code = (*first)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << ReadFile((*first)->log_path());
+}
+
+TEST_F(CliTest, NoBrokerWithinTheStartupTimeoutExitsOneWithTheLastError) {
+  // Nothing listens there: every connection attempt is refused.
+  const std::string bootstrap = absl::StrCat("127.0.0.1:", PickFreePort());
+  const Result r = Run({"--kafka.topics=t", "--kafka.bootstrap_servers", bootstrap,
+                        "--kafka.startup_timeout_ms=1000",
+                        "--observability.health_check_interval_ms=200",
+                        "--server.grpc_listen", absl::StrCat("127.0.0.1:", PickFreePort()),
+                        "--server.http_listen", absl::StrCat("127.0.0.1:", PickFreePort())});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.output, absl::StrCat("start-up failed: no Kafka broker reached at ",
+                                              bootstrap)));
+  EXPECT_TRUE(Contains(r.output, "(kafka.startup_timeout_ms); last error: "));
+  EXPECT_TRUE(Contains(r.output, "Connection refused"));
+  EXPECT_TRUE(Contains(r.output, "shutdown: done"));
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ TEST(ConfigKeysTest, ListsEveryFieldOnce) {
       "kafka.bootstrap_servers", "kafka.group_id", "kafka.topics",
       "kafka.auto_offset_reset", "kafka.enable_auto_commit", "kafka.group_protocol",
       "kafka.session_timeout_ms", "kafka.heartbeat_interval_ms",
-      "kafka.fetch_min_bytes", "kafka.fetch_max_wait_ms", "kafka.properties",
+      "kafka.fetch_min_bytes", "kafka.fetch_max_wait_ms", "kafka.startup_timeout_ms", "kafka.properties",
       "processing.max_workers", "processing.partition_workers",
       "processing.batch_size", "processing.batch_timeout_ms",
       "processing.ordering", "processing.max_retries",

@@ -69,10 +69,12 @@ class HealthMonitorTest : public ::testing::Test {
     ON_CALL(dispatcher_, last_progress()).WillByDefault([this] { return clock_.Now(); });
   }
 
-  HealthMonitor& Make() {
+  HealthMonitor& Make(Millis startup_timeout = Millis(0)) {
     HealthMonitorOptions o;
     o.stall_timeout = Millis(10000);
+    o.startup_timeout = startup_timeout;
     o.group_id = "g";
+    o.bootstrap_servers = "kafka:9092";
     monitor_ = std::make_unique<HealthMonitor>(
         o, clock_, &kafka_, &stats_, std::vector<Dispatcher*>{&dispatcher_},
         [this](const HealthStatus& s) { changes_.push_back(s); });
@@ -156,6 +158,43 @@ TEST_F(HealthMonitorTest, NeverConnectedCountsFromStart) {
                                        Field(&HealthCheck::detail, HasSubstr("invalid credentials")))));
   clock_.Advance(Millis(10000));
   EXPECT_FALSE(m.Check().live);
+}
+
+TEST_F(HealthMonitorTest, NoBrokerWithinTheStartupTimeoutIsAStartupFailure) {
+  ExpectDispatcherChecks();
+  kafka_.connectivity = BrokerConnectivity{};
+  kafka_.connectivity.last_error = "Failed to resolve 'kafka:9092'";
+  HealthMonitor& m = Make(Millis(30000));
+  m.Check();
+  clock_.Advance(Millis(29999));
+  m.Check();
+  EXPECT_EQ(m.StartupFailure(), std::nullopt);
+  clock_.Advance(Millis(1));
+  m.Check();
+  EXPECT_EQ(m.StartupFailure(),
+            "no Kafka broker reached at kafka:9092 in 30 s since start "
+            "(kafka.startup_timeout_ms); last error: Failed to resolve 'kafka:9092'");
+  // Kept, even if a broker answers before the owner acts on it.
+  kafka_.connectivity.any_broker_up = true;
+  kafka_.connectivity.last_up = clock_.Now();
+  m.Check();
+  EXPECT_TRUE(m.StartupFailure().has_value());
+}
+
+TEST_F(HealthMonitorTest, AnOutageAfterStartOrATimeoutOfZeroIsNoStartupFailure) {
+  ExpectDispatcherChecks();
+  HealthMonitor& connected = Make(Millis(30000));
+  connected.Check();  // connected at start
+  kafka_.connectivity.any_broker_up = false;
+  clock_.Advance(Millis(600000));
+  connected.Check();
+  EXPECT_EQ(connected.StartupFailure(), std::nullopt) << "liveness handles a later outage";
+
+  kafka_.connectivity = BrokerConnectivity{};
+  HealthMonitor& never = Make(Millis(0));
+  clock_.Advance(Millis(600000));
+  never.Check();
+  EXPECT_EQ(never.StartupFailure(), std::nullopt) << "0 waits for ever";
 }
 
 TEST_F(HealthMonitorTest, FailedDispatcherIsRestarted) {
