@@ -40,7 +40,7 @@ for f in "$GO_MODULE_DIR"/gen/sidecarv1/*.go; do
     { echo "client_examples/go: gen/sidecarv1/$(basename "$f") is not generated from the proto" >&2; stale=1; }
 done
 if [ "$stale" -ne 0 ]; then
-  echo "client_examples/go: the committed stubs are stale: run client_examples/go/setup.sh and commit gen/sidecarv1" >&2
+  echo "client_examples/go: the committed stubs are stale: run client_examples/go/generate-stubs.sh and commit gen/sidecarv1" >&2
   exit 1
 fi
 echo "client_examples/go: committed stubs match proto/$PROTO_REL"

@@ -133,6 +133,58 @@ func (Ordering) EnumDescriptor() ([]byte, []int) {
 	return file_kafka_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{1}
 }
 
+// Why a partition is paused (PartitionStats.pause_cause).
+type PauseCause int32
+
+const (
+	PauseCause_PAUSE_CAUSE_UNSPECIFIED PauseCause = 0 // not paused
+	PauseCause_PAUSE_CAUSE_REQUEST     PauseCause = 1 // PausePartitions, until ResumePartitions
+	// processing.error_threshold failures in a row; resumes by itself after
+	// processing.pause_duration_ms (doubling while it recurs).
+	PauseCause_PAUSE_CAUSE_ERROR_THRESHOLD PauseCause = 2
+)
+
+// Enum value maps for PauseCause.
+var (
+	PauseCause_name = map[int32]string{
+		0: "PAUSE_CAUSE_UNSPECIFIED",
+		1: "PAUSE_CAUSE_REQUEST",
+		2: "PAUSE_CAUSE_ERROR_THRESHOLD",
+	}
+	PauseCause_value = map[string]int32{
+		"PAUSE_CAUSE_UNSPECIFIED":     0,
+		"PAUSE_CAUSE_REQUEST":         1,
+		"PAUSE_CAUSE_ERROR_THRESHOLD": 2,
+	}
+)
+
+func (x PauseCause) Enum() *PauseCause {
+	p := new(PauseCause)
+	*p = x
+	return p
+}
+
+func (x PauseCause) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PauseCause) Descriptor() protoreflect.EnumDescriptor {
+	return file_kafka_sidecar_v1_sidecar_proto_enumTypes[2].Descriptor()
+}
+
+func (PauseCause) Type() protoreflect.EnumType {
+	return &file_kafka_sidecar_v1_sidecar_proto_enumTypes[2]
+}
+
+func (x PauseCause) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PauseCause.Descriptor instead.
+func (PauseCause) EnumDescriptor() ([]byte, []int) {
+	return file_kafka_sidecar_v1_sidecar_proto_rawDescGZIP(), []int{2}
+}
+
 type ConsumeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Request:
@@ -1617,6 +1669,7 @@ type PartitionStats struct {
 	Retried         uint64                 `protobuf:"varint,12,opt,name=retried,proto3" json:"retried,omitempty"`
 	Errors          uint64                 `protobuf:"varint,13,opt,name=errors,proto3" json:"errors,omitempty"`
 	StreamId        string                 `protobuf:"bytes,14,opt,name=stream_id,json=streamId,proto3" json:"stream_id,omitempty"`
+	PauseCause      PauseCause             `protobuf:"varint,15,opt,name=pause_cause,json=pauseCause,proto3,enum=kafka_sidecar.v1.PauseCause" json:"pause_cause,omitempty"` // set when paused is
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -1747,6 +1800,13 @@ func (x *PartitionStats) GetStreamId() string {
 		return x.StreamId
 	}
 	return ""
+}
+
+func (x *PartitionStats) GetPauseCause() PauseCause {
+	if x != nil {
+		return x.PauseCause
+	}
+	return PauseCause_PAUSE_CAUSE_UNSPECIFIED
 }
 
 type StreamStats struct {
@@ -1991,7 +2051,7 @@ const file_kafka_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x06rewind\x18\x03 \x01(\x04R\x06rewind\x12\x1f\n" +
 	"\vstream_lost\x18\x04 \x01(\x04R\n" +
 	"streamLost\x12\x1c\n" +
-	"\trebalance\x18\x05 \x01(\x04R\trebalance\"\xa3\x03\n" +
+	"\trebalance\x18\x05 \x01(\x04R\trebalance\"\xe2\x03\n" +
 	"\x0ePartitionStats\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x05R\tpartition\x12\x16\n" +
@@ -2007,7 +2067,9 @@ const file_kafka_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x06failed\x18\v \x01(\x04R\x06failed\x12\x18\n" +
 	"\aretried\x18\f \x01(\x04R\aretried\x12\x16\n" +
 	"\x06errors\x18\r \x01(\x04R\x06errors\x12\x1b\n" +
-	"\tstream_id\x18\x0e \x01(\tR\bstreamId\"\xc1\x02\n" +
+	"\tstream_id\x18\x0e \x01(\tR\bstreamId\x12=\n" +
+	"\vpause_cause\x18\x0f \x01(\x0e2\x1c.kafka_sidecar.v1.PauseCauseR\n" +
+	"pauseCause\"\xc1\x02\n" +
 	"\vStreamStats\x12\x1b\n" +
 	"\tstream_id\x18\x01 \x01(\tR\bstreamId\x12!\n" +
 	"\fhandler_name\x18\x02 \x01(\tR\vhandlerName\x12\x12\n" +
@@ -2028,7 +2090,12 @@ const file_kafka_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\bOrdering\x12\x18\n" +
 	"\x14ORDERING_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ORDERING_PARTITION\x10\x01\x12\x11\n" +
-	"\rORDERING_NONE\x10\x022\xf5\x02\n" +
+	"\rORDERING_NONE\x10\x02*c\n" +
+	"\n" +
+	"PauseCause\x12\x1b\n" +
+	"\x17PAUSE_CAUSE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13PAUSE_CAUSE_REQUEST\x10\x01\x12\x1f\n" +
+	"\x1bPAUSE_CAUSE_ERROR_THRESHOLD\x10\x022\xf5\x02\n" +
 	"\x0fConsumerSidecar\x12R\n" +
 	"\aConsume\x12 .kafka_sidecar.v1.ConsumeRequest\x1a!.kafka_sidecar.v1.ConsumeResponse(\x010\x01\x12Q\n" +
 	"\bGetStats\x12!.kafka_sidecar.v1.GetStatsRequest\x1a\".kafka_sidecar.v1.GetStatsResponse\x12\\\n" +
@@ -2048,71 +2115,73 @@ func file_kafka_sidecar_v1_sidecar_proto_rawDescGZIP() []byte {
 	return file_kafka_sidecar_v1_sidecar_proto_rawDescData
 }
 
-var file_kafka_sidecar_v1_sidecar_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_kafka_sidecar_v1_sidecar_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_kafka_sidecar_v1_sidecar_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_kafka_sidecar_v1_sidecar_proto_goTypes = []any{
 	(Outcome)(0),               // 0: kafka_sidecar.v1.Outcome
 	(Ordering)(0),              // 1: kafka_sidecar.v1.Ordering
-	(*ConsumeRequest)(nil),     // 2: kafka_sidecar.v1.ConsumeRequest
-	(*Subscribe)(nil),          // 3: kafka_sidecar.v1.Subscribe
-	(*Settle)(nil),             // 4: kafka_sidecar.v1.Settle
-	(*Settlement)(nil),         // 5: kafka_sidecar.v1.Settlement
-	(*Extend)(nil),             // 6: kafka_sidecar.v1.Extend
-	(*ConsumeResponse)(nil),    // 7: kafka_sidecar.v1.ConsumeResponse
-	(*Subscribed)(nil),         // 8: kafka_sidecar.v1.Subscribed
-	(*Batch)(nil),              // 9: kafka_sidecar.v1.Batch
-	(*Message)(nil),            // 10: kafka_sidecar.v1.Message
-	(*Header)(nil),             // 11: kafka_sidecar.v1.Header
-	(*TopicPartition)(nil),     // 12: kafka_sidecar.v1.TopicPartition
-	(*AssignmentChange)(nil),   // 13: kafka_sidecar.v1.AssignmentChange
-	(*PartitionPaused)(nil),    // 14: kafka_sidecar.v1.PartitionPaused
-	(*Draining)(nil),           // 15: kafka_sidecar.v1.Draining
-	(*PartitionsRequest)(nil),  // 16: kafka_sidecar.v1.PartitionsRequest
-	(*PartitionsResponse)(nil), // 17: kafka_sidecar.v1.PartitionsResponse
-	(*GetStatsRequest)(nil),    // 18: kafka_sidecar.v1.GetStatsRequest
-	(*GetStatsResponse)(nil),   // 19: kafka_sidecar.v1.GetStatsResponse
-	(*Redeliveries)(nil),       // 20: kafka_sidecar.v1.Redeliveries
-	(*PartitionStats)(nil),     // 21: kafka_sidecar.v1.PartitionStats
-	(*StreamStats)(nil),        // 22: kafka_sidecar.v1.StreamStats
-	nil,                        // 23: kafka_sidecar.v1.GetStatsResponse.PartitionErrorsEntry
+	(PauseCause)(0),            // 2: kafka_sidecar.v1.PauseCause
+	(*ConsumeRequest)(nil),     // 3: kafka_sidecar.v1.ConsumeRequest
+	(*Subscribe)(nil),          // 4: kafka_sidecar.v1.Subscribe
+	(*Settle)(nil),             // 5: kafka_sidecar.v1.Settle
+	(*Settlement)(nil),         // 6: kafka_sidecar.v1.Settlement
+	(*Extend)(nil),             // 7: kafka_sidecar.v1.Extend
+	(*ConsumeResponse)(nil),    // 8: kafka_sidecar.v1.ConsumeResponse
+	(*Subscribed)(nil),         // 9: kafka_sidecar.v1.Subscribed
+	(*Batch)(nil),              // 10: kafka_sidecar.v1.Batch
+	(*Message)(nil),            // 11: kafka_sidecar.v1.Message
+	(*Header)(nil),             // 12: kafka_sidecar.v1.Header
+	(*TopicPartition)(nil),     // 13: kafka_sidecar.v1.TopicPartition
+	(*AssignmentChange)(nil),   // 14: kafka_sidecar.v1.AssignmentChange
+	(*PartitionPaused)(nil),    // 15: kafka_sidecar.v1.PartitionPaused
+	(*Draining)(nil),           // 16: kafka_sidecar.v1.Draining
+	(*PartitionsRequest)(nil),  // 17: kafka_sidecar.v1.PartitionsRequest
+	(*PartitionsResponse)(nil), // 18: kafka_sidecar.v1.PartitionsResponse
+	(*GetStatsRequest)(nil),    // 19: kafka_sidecar.v1.GetStatsRequest
+	(*GetStatsResponse)(nil),   // 20: kafka_sidecar.v1.GetStatsResponse
+	(*Redeliveries)(nil),       // 21: kafka_sidecar.v1.Redeliveries
+	(*PartitionStats)(nil),     // 22: kafka_sidecar.v1.PartitionStats
+	(*StreamStats)(nil),        // 23: kafka_sidecar.v1.StreamStats
+	nil,                        // 24: kafka_sidecar.v1.GetStatsResponse.PartitionErrorsEntry
 }
 var file_kafka_sidecar_v1_sidecar_proto_depIdxs = []int32{
-	3,  // 0: kafka_sidecar.v1.ConsumeRequest.subscribe:type_name -> kafka_sidecar.v1.Subscribe
-	4,  // 1: kafka_sidecar.v1.ConsumeRequest.settle:type_name -> kafka_sidecar.v1.Settle
-	6,  // 2: kafka_sidecar.v1.ConsumeRequest.extend:type_name -> kafka_sidecar.v1.Extend
-	5,  // 3: kafka_sidecar.v1.Settle.settlements:type_name -> kafka_sidecar.v1.Settlement
+	4,  // 0: kafka_sidecar.v1.ConsumeRequest.subscribe:type_name -> kafka_sidecar.v1.Subscribe
+	5,  // 1: kafka_sidecar.v1.ConsumeRequest.settle:type_name -> kafka_sidecar.v1.Settle
+	7,  // 2: kafka_sidecar.v1.ConsumeRequest.extend:type_name -> kafka_sidecar.v1.Extend
+	6,  // 3: kafka_sidecar.v1.Settle.settlements:type_name -> kafka_sidecar.v1.Settlement
 	0,  // 4: kafka_sidecar.v1.Settlement.outcome:type_name -> kafka_sidecar.v1.Outcome
-	8,  // 5: kafka_sidecar.v1.ConsumeResponse.subscribed:type_name -> kafka_sidecar.v1.Subscribed
-	9,  // 6: kafka_sidecar.v1.ConsumeResponse.batch:type_name -> kafka_sidecar.v1.Batch
-	13, // 7: kafka_sidecar.v1.ConsumeResponse.assignment:type_name -> kafka_sidecar.v1.AssignmentChange
-	15, // 8: kafka_sidecar.v1.ConsumeResponse.draining:type_name -> kafka_sidecar.v1.Draining
-	14, // 9: kafka_sidecar.v1.ConsumeResponse.paused:type_name -> kafka_sidecar.v1.PartitionPaused
+	9,  // 5: kafka_sidecar.v1.ConsumeResponse.subscribed:type_name -> kafka_sidecar.v1.Subscribed
+	10, // 6: kafka_sidecar.v1.ConsumeResponse.batch:type_name -> kafka_sidecar.v1.Batch
+	14, // 7: kafka_sidecar.v1.ConsumeResponse.assignment:type_name -> kafka_sidecar.v1.AssignmentChange
+	16, // 8: kafka_sidecar.v1.ConsumeResponse.draining:type_name -> kafka_sidecar.v1.Draining
+	15, // 9: kafka_sidecar.v1.ConsumeResponse.paused:type_name -> kafka_sidecar.v1.PartitionPaused
 	1,  // 10: kafka_sidecar.v1.Subscribed.ordering:type_name -> kafka_sidecar.v1.Ordering
-	10, // 11: kafka_sidecar.v1.Batch.messages:type_name -> kafka_sidecar.v1.Message
-	11, // 12: kafka_sidecar.v1.Message.headers:type_name -> kafka_sidecar.v1.Header
-	12, // 13: kafka_sidecar.v1.AssignmentChange.assigned:type_name -> kafka_sidecar.v1.TopicPartition
-	12, // 14: kafka_sidecar.v1.AssignmentChange.revoked:type_name -> kafka_sidecar.v1.TopicPartition
-	12, // 15: kafka_sidecar.v1.PartitionPaused.partition:type_name -> kafka_sidecar.v1.TopicPartition
-	12, // 16: kafka_sidecar.v1.PartitionsRequest.partitions:type_name -> kafka_sidecar.v1.TopicPartition
-	12, // 17: kafka_sidecar.v1.PartitionsResponse.partitions:type_name -> kafka_sidecar.v1.TopicPartition
-	23, // 18: kafka_sidecar.v1.GetStatsResponse.partition_errors:type_name -> kafka_sidecar.v1.GetStatsResponse.PartitionErrorsEntry
-	21, // 19: kafka_sidecar.v1.GetStatsResponse.partitions:type_name -> kafka_sidecar.v1.PartitionStats
-	22, // 20: kafka_sidecar.v1.GetStatsResponse.streams:type_name -> kafka_sidecar.v1.StreamStats
-	20, // 21: kafka_sidecar.v1.GetStatsResponse.redeliveries:type_name -> kafka_sidecar.v1.Redeliveries
-	12, // 22: kafka_sidecar.v1.StreamStats.partitions:type_name -> kafka_sidecar.v1.TopicPartition
-	2,  // 23: kafka_sidecar.v1.ConsumerSidecar.Consume:input_type -> kafka_sidecar.v1.ConsumeRequest
-	18, // 24: kafka_sidecar.v1.ConsumerSidecar.GetStats:input_type -> kafka_sidecar.v1.GetStatsRequest
-	16, // 25: kafka_sidecar.v1.ConsumerSidecar.PausePartitions:input_type -> kafka_sidecar.v1.PartitionsRequest
-	16, // 26: kafka_sidecar.v1.ConsumerSidecar.ResumePartitions:input_type -> kafka_sidecar.v1.PartitionsRequest
-	7,  // 27: kafka_sidecar.v1.ConsumerSidecar.Consume:output_type -> kafka_sidecar.v1.ConsumeResponse
-	19, // 28: kafka_sidecar.v1.ConsumerSidecar.GetStats:output_type -> kafka_sidecar.v1.GetStatsResponse
-	17, // 29: kafka_sidecar.v1.ConsumerSidecar.PausePartitions:output_type -> kafka_sidecar.v1.PartitionsResponse
-	17, // 30: kafka_sidecar.v1.ConsumerSidecar.ResumePartitions:output_type -> kafka_sidecar.v1.PartitionsResponse
-	27, // [27:31] is the sub-list for method output_type
-	23, // [23:27] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	11, // 11: kafka_sidecar.v1.Batch.messages:type_name -> kafka_sidecar.v1.Message
+	12, // 12: kafka_sidecar.v1.Message.headers:type_name -> kafka_sidecar.v1.Header
+	13, // 13: kafka_sidecar.v1.AssignmentChange.assigned:type_name -> kafka_sidecar.v1.TopicPartition
+	13, // 14: kafka_sidecar.v1.AssignmentChange.revoked:type_name -> kafka_sidecar.v1.TopicPartition
+	13, // 15: kafka_sidecar.v1.PartitionPaused.partition:type_name -> kafka_sidecar.v1.TopicPartition
+	13, // 16: kafka_sidecar.v1.PartitionsRequest.partitions:type_name -> kafka_sidecar.v1.TopicPartition
+	13, // 17: kafka_sidecar.v1.PartitionsResponse.partitions:type_name -> kafka_sidecar.v1.TopicPartition
+	24, // 18: kafka_sidecar.v1.GetStatsResponse.partition_errors:type_name -> kafka_sidecar.v1.GetStatsResponse.PartitionErrorsEntry
+	22, // 19: kafka_sidecar.v1.GetStatsResponse.partitions:type_name -> kafka_sidecar.v1.PartitionStats
+	23, // 20: kafka_sidecar.v1.GetStatsResponse.streams:type_name -> kafka_sidecar.v1.StreamStats
+	21, // 21: kafka_sidecar.v1.GetStatsResponse.redeliveries:type_name -> kafka_sidecar.v1.Redeliveries
+	2,  // 22: kafka_sidecar.v1.PartitionStats.pause_cause:type_name -> kafka_sidecar.v1.PauseCause
+	13, // 23: kafka_sidecar.v1.StreamStats.partitions:type_name -> kafka_sidecar.v1.TopicPartition
+	3,  // 24: kafka_sidecar.v1.ConsumerSidecar.Consume:input_type -> kafka_sidecar.v1.ConsumeRequest
+	19, // 25: kafka_sidecar.v1.ConsumerSidecar.GetStats:input_type -> kafka_sidecar.v1.GetStatsRequest
+	17, // 26: kafka_sidecar.v1.ConsumerSidecar.PausePartitions:input_type -> kafka_sidecar.v1.PartitionsRequest
+	17, // 27: kafka_sidecar.v1.ConsumerSidecar.ResumePartitions:input_type -> kafka_sidecar.v1.PartitionsRequest
+	8,  // 28: kafka_sidecar.v1.ConsumerSidecar.Consume:output_type -> kafka_sidecar.v1.ConsumeResponse
+	20, // 29: kafka_sidecar.v1.ConsumerSidecar.GetStats:output_type -> kafka_sidecar.v1.GetStatsResponse
+	18, // 30: kafka_sidecar.v1.ConsumerSidecar.PausePartitions:output_type -> kafka_sidecar.v1.PartitionsResponse
+	18, // 31: kafka_sidecar.v1.ConsumerSidecar.ResumePartitions:output_type -> kafka_sidecar.v1.PartitionsResponse
+	28, // [28:32] is the sub-list for method output_type
+	24, // [24:28] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_kafka_sidecar_v1_sidecar_proto_init() }
@@ -2139,7 +2208,7 @@ func file_kafka_sidecar_v1_sidecar_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kafka_sidecar_v1_sidecar_proto_rawDesc), len(file_kafka_sidecar_v1_sidecar_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -19,6 +19,12 @@ class Ordering(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ORDERING_UNSPECIFIED: _ClassVar[Ordering]
     ORDERING_PARTITION: _ClassVar[Ordering]
     ORDERING_NONE: _ClassVar[Ordering]
+
+class PauseCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PAUSE_CAUSE_UNSPECIFIED: _ClassVar[PauseCause]
+    PAUSE_CAUSE_REQUEST: _ClassVar[PauseCause]
+    PAUSE_CAUSE_ERROR_THRESHOLD: _ClassVar[PauseCause]
 OUTCOME_UNSPECIFIED: Outcome
 OUTCOME_ACK: Outcome
 OUTCOME_RETRY: Outcome
@@ -26,6 +32,9 @@ OUTCOME_REJECT: Outcome
 ORDERING_UNSPECIFIED: Ordering
 ORDERING_PARTITION: Ordering
 ORDERING_NONE: Ordering
+PAUSE_CAUSE_UNSPECIFIED: PauseCause
+PAUSE_CAUSE_REQUEST: PauseCause
+PAUSE_CAUSE_ERROR_THRESHOLD: PauseCause
 
 class ConsumeRequest(_message.Message):
     __slots__ = ("subscribe", "settle", "extend")
@@ -275,7 +284,7 @@ class Redeliveries(_message.Message):
     def __init__(self, retry: _Optional[int] = ..., ack_timeout: _Optional[int] = ..., rewind: _Optional[int] = ..., stream_lost: _Optional[int] = ..., rebalance: _Optional[int] = ...) -> None: ...
 
 class PartitionStats(_message.Message):
-    __slots__ = ("topic", "partition", "paused", "pause_reason", "committed_offset", "high_watermark", "lag", "in_flight", "delivered", "processed", "failed", "retried", "errors", "stream_id")
+    __slots__ = ("topic", "partition", "paused", "pause_reason", "committed_offset", "high_watermark", "lag", "in_flight", "delivered", "processed", "failed", "retried", "errors", "stream_id", "pause_cause")
     TOPIC_FIELD_NUMBER: _ClassVar[int]
     PARTITION_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
@@ -290,6 +299,7 @@ class PartitionStats(_message.Message):
     RETRIED_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_CAUSE_FIELD_NUMBER: _ClassVar[int]
     topic: str
     partition: int
     paused: bool
@@ -304,7 +314,8 @@ class PartitionStats(_message.Message):
     retried: int
     errors: int
     stream_id: str
-    def __init__(self, topic: _Optional[str] = ..., partition: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., committed_offset: _Optional[int] = ..., high_watermark: _Optional[int] = ..., lag: _Optional[int] = ..., in_flight: _Optional[int] = ..., delivered: _Optional[int] = ..., processed: _Optional[int] = ..., failed: _Optional[int] = ..., retried: _Optional[int] = ..., errors: _Optional[int] = ..., stream_id: _Optional[str] = ...) -> None: ...
+    pause_cause: PauseCause
+    def __init__(self, topic: _Optional[str] = ..., partition: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., committed_offset: _Optional[int] = ..., high_watermark: _Optional[int] = ..., lag: _Optional[int] = ..., in_flight: _Optional[int] = ..., delivered: _Optional[int] = ..., processed: _Optional[int] = ..., failed: _Optional[int] = ..., retried: _Optional[int] = ..., errors: _Optional[int] = ..., stream_id: _Optional[str] = ..., pause_cause: _Optional[_Union[PauseCause, str]] = ...) -> None: ...
 
 class StreamStats(_message.Message):
     __slots__ = ("stream_id", "handler_name", "peer", "in_flight", "delivered", "processed", "failed", "connected_seconds", "partitions")
