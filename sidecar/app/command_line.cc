@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "sidecar/admin/health_probe.h"
+#include "sidecar/app/sidecar_app.h"
 #include "sidecar/config/config_keys.h"
 #include "sidecar/config/config_printer.h"
 #include "sidecar/kafka/rdkafka_version.h"
@@ -268,6 +269,10 @@ std::optional<int> HandleCommandLine(const std::vector<std::string>& args,
   sources.environment = environment;
   sources.flags = command->flags;
   if (command->dev) sources.base = DevDefaults();
+  // What librdkafka refuses when start-up builds its configurations (a bad
+  // kafka.properties value, an unknown property) fails --validate and
+  // --print-config too, and every error names where the value came from.
+  sources.check = &CheckKafkaClientConfigs;
   if (dev != nullptr) *dev = command->dev;
   absl::StatusOr<Config> loaded = LoadLayeredConfig(sources);
   if (!loaded.ok()) {

@@ -1,5 +1,6 @@
 #include "sidecar/app/sidecar_app.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -29,6 +30,9 @@ DispatcherOptions MakeDispatcherOptions(const Config& c, int index) {
   o.retry_backoff = Millis(p.retry_backoff_ms);
   o.retry_backoff_max = Millis(p.retry_backoff_max_ms);
   o.ack_timeout = Millis(p.ack_timeout_ms);
+  // Never below ack_timeout_ms, which an Extend without a length asks for:
+  // a config with a long ack timeout keeps working with the default cap.
+  o.max_extension = Millis(std::max(p.max_extension_ms, p.ack_timeout_ms));
   o.throttle.threshold = static_cast<uint32_t>(p.error_threshold);
   o.throttle.window = Millis(p.error_window_ms);
   o.throttle.pause = Millis(p.pause_duration_ms);
@@ -36,7 +40,22 @@ DispatcherOptions MakeDispatcherOptions(const Config& c, int index) {
   return o;
 }
 
+// Each builder is given a fresh conf, as Create gives it one.
+absl::Status CheckConf(absl::Status (*build)(const Config&, rd_kafka_conf_t*),
+                       const Config& config) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  absl::Status s = build(config, conf);
+  rd_kafka_conf_destroy(conf);
+  return s;
+}
+
 }  // namespace
+
+absl::Status CheckKafkaClientConfigs(const Config& config) {
+  if (absl::Status s = CheckConf(&KafkaConsumerImpl::BuildConf, config); !s.ok()) return s;
+  if (config.processing.dead_letter_topic.empty()) return absl::OkStatus();
+  return CheckConf(&DeadLetterProducerImpl::BuildConf, config);
+}
 
 SidecarApp::SidecarApp(const Config& config) : config_(config), stats_(clock_) {
   // A regex subscription ("^...") names no topic to start a counter for.

@@ -31,6 +31,15 @@
 
 namespace kafka_sidecar {
 
+// Builds the librdkafka configuration of every client SidecarApp::Create
+// makes (the consumer; the dead-letter producer when
+// processing.dead_letter_topic is set) with the code Create uses, then throws
+// it away: no client is created and nothing connects. For --validate, which
+// would otherwise accept a kafka.properties entry that start-up refuses.
+// Checks librdkafka makes only when it creates a client (between
+// properties, or of files they name) are still start-up's.
+absl::Status CheckKafkaClientConfigs(const Config& config);
+
 class SidecarApp {
  public:
   // `on_fatal` (may be empty) is called once, on a background thread, when

@@ -55,6 +55,10 @@ struct ProcessingConfig {
   int32_t error_window_ms = 60000;
   int32_t pause_duration_ms = 30000;
   int32_t ack_timeout_ms = 30000;
+  // How far past now one Extend may move a batch's deadline (Pub/Sub's
+  // maximum ack extension): a longer extend_ms is cut to this. At least
+  // ack_timeout_ms, since an Extend without a length asks for that much.
+  int32_t max_extension_ms = 600000;
   std::string dead_letter_topic;    // empty = none
   // Room for about ten full batches, so a handler working several
   // partitions is not starved; max_in_flight_bytes bounds the memory.

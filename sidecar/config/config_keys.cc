@@ -178,6 +178,7 @@ const Field<ProcessingConfig> kProcessingFields[] = {
     {"error_window_ms", &ProcessingConfig::error_window_ms},
     {"pause_duration_ms", &ProcessingConfig::pause_duration_ms},
     {"ack_timeout_ms", &ProcessingConfig::ack_timeout_ms},
+    {"max_extension_ms", &ProcessingConfig::max_extension_ms},
     {"dead_letter_topic", &ProcessingConfig::dead_letter_topic},
     {"max_in_flight_messages", &ProcessingConfig::max_in_flight_messages},
     {"max_in_flight_bytes", &ProcessingConfig::max_in_flight_bytes},

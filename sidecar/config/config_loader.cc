@@ -272,6 +272,7 @@ absl::Status ValidateConfig(const Config& c) {
       {"processing.error_window_ms", p.error_window_ms, 1},
       {"processing.pause_duration_ms", p.pause_duration_ms, 0},
       {"processing.ack_timeout_ms", p.ack_timeout_ms, 1},
+      {"processing.max_extension_ms", p.max_extension_ms, 1},
       {"processing.max_in_flight_messages", p.max_in_flight_messages, 1},
       {"processing.max_in_flight_bytes", Saturate(p.max_in_flight_bytes), 1},
       {"processing.commit_interval_ms", p.commit_interval_ms, 1},

@@ -140,7 +140,9 @@ absl::StatusOr<Config> LoadLayeredConfig(const ConfigSources& sources) {
     }
   }
 
-  if (absl::Status s = ValidateConfig(config); !s.ok()) {
+  absl::Status s = ValidateConfig(config);
+  if (s.ok() && sources.check) s = sources.check(config);
+  if (!s.ok()) {
     if (auto it = origin_of.find(ErrorKey(s)); it != origin_of.end()) {
       return WithSource(s, absl::StrCat(" (from ", it->second, ")"));
     }

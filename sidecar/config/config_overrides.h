@@ -17,6 +17,7 @@
 // offending value came from.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,9 +62,14 @@ struct ConfigSources {
   std::vector<ConfigOverride> flags;
   // What the file, environment and flags are layered on (--dev changes it).
   Config base;
+  // Runs after ValidateConfig passed, its errors attributed to their source
+  // like ValidateConfig's (they must start with the key). --validate checks
+  // the librdkafka configurations here; config/ cannot depend on kafka/.
+  std::function<absl::Status(const Config&)> check;
 };
 
-// base (defaults) < file < environment < flags, then ValidateConfig. Errors start
+// base (defaults) < file < environment < flags, then ValidateConfig and
+// `check`. Errors start
 // with the key and end with the source of its value:
 //   "... (from environment KAFKA_SIDECAR_PROCESSING_BATCH_SIZE)",
 //   "... (from flag --processing.batch_size)", "... [in /etc/sidecar.yaml]".

@@ -93,15 +93,7 @@ struct DeadLetterProducerImpl::Pending {
   Done done;
 };
 
-absl::StatusOr<std::unique_ptr<DeadLetterProducerImpl>> DeadLetterProducerImpl::Create(
-    const Config& config) {
-  if (config.processing.dead_letter_topic.empty()) {
-    return absl::InvalidArgumentError("processing.dead_letter_topic: is not set");
-  }
-  std::unique_ptr<DeadLetterProducerImpl> self(
-      new DeadLetterProducerImpl(config.processing.dead_letter_topic));
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[512];
+absl::Status DeadLetterProducerImpl::BuildConf(const Config& config, rd_kafka_conf_t* conf) {
   ConfSetter setter(conf);
   auto set = [&setter](const std::string& key, const std::string& value,
                        const std::string& config_key) { setter.Set(key, value, config_key); };
@@ -122,9 +114,21 @@ absl::StatusOr<std::unique_ptr<DeadLetterProducerImpl>> DeadLetterProducerImpl::
   // must be durable and must not duplicate on retry: not overridable.
   set("enable.idempotence", "true", "kafka.properties.enable.idempotence");
   set("acks", "all", "kafka.properties.acks");
-  if (!setter.status().ok()) {
+  return setter.status();
+}
+
+absl::StatusOr<std::unique_ptr<DeadLetterProducerImpl>> DeadLetterProducerImpl::Create(
+    const Config& config) {
+  if (config.processing.dead_letter_topic.empty()) {
+    return absl::InvalidArgumentError("processing.dead_letter_topic: is not set");
+  }
+  std::unique_ptr<DeadLetterProducerImpl> self(
+      new DeadLetterProducerImpl(config.processing.dead_letter_topic));
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  if (absl::Status s = BuildConf(config, conf); !s.ok()) {
     rd_kafka_conf_destroy(conf);
-    return setter.status();
+    return s;
   }
   rd_kafka_conf_set_opaque(conf, self.get());
   rd_kafka_conf_set_log_cb(conf, &LogToSpdlog);

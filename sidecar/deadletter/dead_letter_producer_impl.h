@@ -48,6 +48,9 @@ class DeadLetterProducerImpl final : public DeadLetterProducer {
   // config.kafka.bootstrap_servers, with every kafka.properties entry
   // applied except consumer-only ones; errors name the offending key.
   static absl::StatusOr<std::unique_ptr<DeadLetterProducerImpl>> Create(const Config& config);
+  // Sets the producer's librdkafka properties on `conf` exactly as Create
+  // does (callbacks aside); --validate runs it too. Errors as for Create.
+  static absl::Status BuildConf(const Config& config, rd_kafka_conf_t* conf);
 
   // Waits a bounded time for outstanding produces, then purges the rest:
   // their `done` gets a non-OK status before the destructor returns.

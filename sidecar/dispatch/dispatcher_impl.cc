@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 #include "sidecar/dispatch/batch_builder.h"
+#include "sidecar/common/quote.h"
 #include "sidecar/dispatch/batch_id.h"
 #include "sidecar/stream/stream_session.h"
 
@@ -14,6 +15,9 @@ namespace {
 constexpr Millis kIdleWait{100};
 // How stale per-partition stats may be.
 constexpr Millis kStatsPublishInterval{100};
+// A handler's reason in a log line; the dead-letter header keeps all of it
+// (up to the request limit, kMaxReasonBytes).
+constexpr size_t kLoggedReasonBytes = 256;
 
 }  // namespace
 
@@ -323,7 +327,7 @@ void DispatcherImpl::ApplySettlement(const std::string& stream_id, const v1::Set
   if (e.batch_done) batch_owner_.erase(owner);
   if (!e.rejected.empty()) {
     spdlog::debug("partition {}: {} messages rejected by the handler ({})", p.tp().ToString(),
-                  e.rejected.size(), s.reason());
+                  e.rejected.size(), QuoteForLog(s.reason(), kLoggedReasonBytes));
     if (options_.rejects_count_toward_threshold) {
       CountErrors(p, e.rejected.size(), now);
     } else {
@@ -401,7 +405,7 @@ void DispatcherImpl::GiveUp(PartitionState& p, std::vector<PendingRecord> record
       // No dead-letter topic: the seed's behaviour, logged and skipped.
       spdlog::warn("partition {}: offset {} failed after {} deliveries and is skipped: {}",
                    p.tp().ToString(), r.record.offset, r.attempt,
-                   r.reason.empty() ? "rejected" : r.reason);
+                   r.reason.empty() ? "rejected" : QuoteForLog(r.reason, kLoggedReasonBytes));
       p.Skip(r.record.offset);
       continue;
     }
@@ -528,11 +532,23 @@ void DispatcherImpl::RunTimers(MonoTime now) {
 
 void DispatcherImpl::Apply(cmd::Extend& c) {
   const MonoTime now = clock_.Now();
-  const Millis by = c.extend_ms > 0 ? Millis(c.extend_ms) : options_.ack_timeout;
+  const Millis asked = c.extend_ms > 0 ? Millis(c.extend_ms) : options_.ack_timeout;
+  // Cut, not refused: a handler still working should keep its batch. The cap
+  // only stops one Extend (up to 49 days in a uint32) from parking a batch,
+  // and the commit of its partition, far beyond any ack deadline; a handler
+  // that needs longer extends again.
+  const Millis by = std::min(asked, options_.max_extension);
   for (uint64_t id : c.batch_ids) {
     auto owner = batch_owner_.find(id);
     if (owner == batch_owner_.end()) continue;  // settled or stale: nothing to extend
-    if (owner->second->Extend(id, c.stream_id, now + by)) ScheduleTimer(now + by);
+    StreamSession* stream = owner->second->Extend(id, c.stream_id, now + by);
+    if (stream == nullptr) continue;
+    ScheduleTimer(now + by);
+    if (by < asked && stream->extensions_cut.fetch_add(1, std::memory_order_relaxed) == 0) {
+      spdlog::warn("stream {}: Extend asked for {} ms, cut to processing.max_extension_ms "
+                   "({} ms); logged once per stream, counted when the stream ends",
+                   stream->id(), asked.count(), by.count());
+    }
   }
 }
 

@@ -43,6 +43,9 @@ struct DispatcherOptions {
   Millis retry_backoff{1000};
   Millis retry_backoff_max{30000};
   Millis ack_timeout{30000};
+  // processing.max_extension_ms: the most one Extend may move a deadline
+  // past now.
+  Millis max_extension{600000};
   ErrorThrottleOptions throttle;
   // processing.error_threshold_counts_rejects.
   bool rejects_count_toward_threshold = false;

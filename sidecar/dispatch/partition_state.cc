@@ -158,12 +158,13 @@ SettleEffect PartitionState::Settle(const std::string& stream_id, const v1::Sett
   return effect;
 }
 
-bool PartitionState::Extend(uint64_t id, const std::string& stream_id, MonoTime deadline) {
+StreamSession* PartitionState::Extend(uint64_t id, const std::string& stream_id,
+                                      MonoTime deadline) {
   auto it = in_flight_.find(id);
-  if (it == in_flight_.end() || it->second.stream->id() != stream_id) return false;
+  if (it == in_flight_.end() || it->second.stream->id() != stream_id) return nullptr;
   // Extend only ever pushes the deadline out (SPEC §3).
   it->second.deadline = std::max(it->second.deadline, deadline);
-  return true;
+  return it->second.stream.get();
 }
 
 Withdrawn PartitionState::TakeExpired(MonoTime now) {

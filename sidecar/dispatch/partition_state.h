@@ -105,9 +105,9 @@ class PartitionState {
   void CancelBatch(uint64_t id);
 
   SettleEffect Settle(const std::string& stream_id, const v1::Settlement& settlement, MonoTime now);
-  // Pushes a batch's ack deadline out; false if it is not in flight on
-  // `stream_id`.
-  bool Extend(uint64_t id, const std::string& stream_id, MonoTime deadline);
+  // Pushes a batch's ack deadline out; returns the batch's stream, or null
+  // if it is not in flight on `stream_id`.
+  StreamSession* Extend(uint64_t id, const std::string& stream_id, MonoTime deadline);
 
   // Takes the unsettled records of every batch whose deadline has passed.
   Withdrawn TakeExpired(MonoTime now);

@@ -144,12 +144,8 @@ class KafkaConsumerImpl::Queue final : public DispatchQueue {
 KafkaConsumerImpl::KafkaConsumerImpl(const Config& config, SidecarStats* stats)
     : config_(config), stats_(stats) {}
 
-absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
-    const Config& config, int num_queues, SidecarStats* stats) {
-  std::unique_ptr<KafkaConsumerImpl> self(new KafkaConsumerImpl(config, stats));
+absl::Status KafkaConsumerImpl::BuildConf(const Config& config, rd_kafka_conf_t* conf) {
   const KafkaConfig& k = config.kafka;
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[512];
   ConfSetter setter(conf);
   auto set = [&setter](const std::string& key, const std::string& value,
                        const std::string& config_key) { setter.Set(key, value, config_key); };
@@ -186,9 +182,17 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
   // own schedule, in both delivery modes.
   set("enable.auto.commit", "false", "kafka.enable_auto_commit");
   set("enable.auto.offset.store", "false", "kafka.enable_auto_commit");
-  if (!setter.status().ok()) {
+  return setter.status();
+}
+
+absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
+    const Config& config, int num_queues, SidecarStats* stats) {
+  std::unique_ptr<KafkaConsumerImpl> self(new KafkaConsumerImpl(config, stats));
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  if (absl::Status s = BuildConf(config, conf); !s.ok()) {
     rd_kafka_conf_destroy(conf);
-    return setter.status();
+    return s;
   }
   rd_kafka_conf_set_opaque(conf, self.get());
   rd_kafka_conf_set_log_cb(conf, &LogToSpdlog);
@@ -203,7 +207,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> KafkaConsumerImpl::Create(
     return absl::InvalidArgumentError(absl::StrCat("kafka: cannot create consumer: ", err));
   }
   rd_kafka_poll_set_consumer(self->rk_);
-  self->consumer_protocol_ = consumer_protocol;
+  self->consumer_protocol_ = config.kafka.group_protocol == "consumer";
   self->cooperative_ = std::string(rd_kafka_rebalance_protocol(self->rk_)) != "EAGER";
   for (int i = 0; i < num_queues; ++i) {
     self->queues_.push_back(std::make_unique<Queue>(rd_kafka_queue_new(self->rk_)));

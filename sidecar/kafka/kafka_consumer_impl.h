@@ -33,6 +33,11 @@ class KafkaConsumerImpl final : public KafkaConsumer, public KafkaPartitionView 
   static absl::StatusOr<std::unique_ptr<KafkaConsumerImpl>> Create(const Config& config,
                                                                    int num_queues,
                                                                    SidecarStats* stats);
+  // Sets the consumer's librdkafka properties on `conf` exactly as Create
+  // does (the callbacks aside: setting those cannot fail). --validate runs it
+  // too, so that what it accepts start-up accepts. Errors name the config key
+  // and never quote a secret's value.
+  static absl::Status BuildConf(const Config& config, rd_kafka_conf_t* conf);
   ~KafkaConsumerImpl() override;
 
   std::vector<DispatchQueue*> queues() override;

@@ -4,6 +4,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "sidecar/common/quote.h"
+#include "sidecar/server/request_limits.h"
 #include "spdlog/spdlog.h"
 
 namespace kafka_sidecar {
@@ -14,6 +16,10 @@ namespace {
 template <typename T>
 T Effective(T requested, T configured) {
   return requested == 0 ? configured : std::min(requested, configured);
+}
+
+grpc::Status Refused(const absl::Status& s) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message()));
 }
 
 }  // namespace
@@ -49,6 +55,10 @@ void ConsumeReactor::OnReadDone(bool ok) {
                          "Subscribe may be sent only once, as the first request"));
         return;
       }
+      if (absl::Status s = CheckSubscribe(request_.subscribe()); !s.ok()) {
+        End(Refused(s));
+        return;
+      }
       HandleSubscribe(request_.subscribe());
       if (ended_) return;
       break;
@@ -58,12 +68,20 @@ void ConsumeReactor::OnReadDone(bool ok) {
                          "the first request must be Subscribe"));
         return;
       }
+      if (absl::Status s = CheckSettle(request_.mutable_settle()); !s.ok()) {
+        End(Refused(s));
+        return;
+      }
       coordinator_->Settle(session_->id(), request_.mutable_settle());
       break;
     case v1::ConsumeRequest::kExtend:
       if (!session_->subscribed()) {
         End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                          "the first request must be Subscribe"));
+        return;
+      }
+      if (absl::Status s = CheckExtend(request_.extend()); !s.ok()) {
+        End(Refused(s));
         return;
       }
       coordinator_->Extend(session_->id(), request_.extend());
@@ -91,8 +109,8 @@ void ConsumeReactor::HandleSubscribe(const v1::Subscribe& sub) {
   for (const std::string& t : sub.topics()) {
     if (std::find(consumed.begin(), consumed.end(), t) == consumed.end()) {
       End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                       absl::StrCat("Subscribe.topics: the sidecar does not consume topic '", t,
-                                    "'")));
+                       absl::StrCat("Subscribe.topics: the sidecar does not consume topic ",
+                                    QuoteForLog(t))));
       return;
     }
     if (seen.insert(t).second) options.topics.push_back(t);
@@ -112,8 +130,9 @@ void ConsumeReactor::HandleSubscribe(const v1::Subscribe& sub) {
   s->set_ordering(p.ordering == OrderingMode::kNone ? v1::ORDERING_NONE : v1::ORDERING_PARTITION);
   session_->Send(std::move(out));
   coordinator_->OpenStream(session_);
-  spdlog::info("stream {} subscribed: handler '{}' from {}, window {} messages / {} bytes",
-               session_->id(), options.handler_name, options.peer,
+  spdlog::info("stream {} subscribed: handler {} from {}, window {} messages / {} bytes",
+               session_->id(), QuoteForLog(options.handler_name, kMaxHandlerNameBytes),
+               options.peer,
                options.max_in_flight_messages, options.max_in_flight_bytes);
 }
 
@@ -122,8 +141,12 @@ void ConsumeReactor::End(const grpc::Status& status) {
   ended_ = true;
   if (session_->subscribed()) {
     coordinator_->CloseStream(session_->id());
-    spdlog::info("stream {} ended: {}", session_->id(),
-                 status.ok() ? "closed by handler" : status.error_message());
+    const uint64_t cut = session_->extensions_cut.load(std::memory_order_relaxed);
+    spdlog::info("stream {} ended: {}{}", session_->id(),
+                 status.ok() ? "closed by handler" : status.error_message(),
+                 cut == 0 ? ""
+                          : absl::StrCat(" (", cut,
+                                         " batch extensions cut to processing.max_extension_ms)"));
   } else if (!status.ok()) {
     spdlog::warn("stream {} refused: {}", session_->id(), status.error_message());
   }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sidecar/server/consume_reactor.h"
+#include "sidecar/server/request_limits.h"
 
 namespace kafka_sidecar {
 
@@ -41,14 +42,12 @@ grpc::ServerUnaryReactor* SidecarService::SetPaused(grpc::CallbackServerContext*
                                                     v1::PartitionsResponse* response,
                                                     bool paused) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = CheckPartitionsRequest(request); !s.ok()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message())));
+    return reactor;
+  }
   std::vector<TopicPartition> tps;
   for (const v1::TopicPartition& tp : request.partitions()) {
-    if (tp.topic().empty() || tp.partition() < 0) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                   absl::StrCat("partitions: invalid partition \"", tp.topic(),
-                                                "\"/", tp.partition())));
-      return reactor;
-    }
     tps.push_back(TopicPartition{tp.topic(), tp.partition()});
   }
   // Partitions not assigned here are left out of the answer, so the caller

@@ -73,6 +73,9 @@ class StreamSession {
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> processed{0};
   std::atomic<uint64_t> failed{0};
+  // Batch deadlines an Extend asked to move further than
+  // processing.max_extension_ms (each cut to it); logged when the stream ends.
+  std::atomic<uint64_t> extensions_cut{0};
 
  private:
   void WakeWaitersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

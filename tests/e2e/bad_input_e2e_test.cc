@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -883,6 +884,82 @@ TEST_F(BadInputE2eTest, NonsenseSettlementsAreCountedAndNeverMoveACommit) {
             << std::endl;
 
   h1.Close();
+  absl::StatusOr<int> exit_code = sidecar->Terminate(absl::Seconds(30));
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Names are bounded before anything looks at them. A 1 MB topic name or
+// handler name gets a short INVALID_ARGUMENT (echoed whole, the status would
+// be too large to deliver, and the client would see RESOURCE_EXHAUSTED or
+// INTERNAL instead), is not logged whole, and never reaches GetStats.
+
+TEST_F(BadInputE2eTest, MegabyteNamesGetAShortInvalidArgumentAndGoNowhere) {
+  const std::string topic = Unique("topic");
+  const std::string group = Unique("group");
+  absl::StatusOr<Offsets> none = PrepareTopic(topic, 2, 0);
+  ASSERT_TRUE(none.ok()) << none.status();
+  SidecarProcess* sidecar = StartSidecar(Options(group, {topic}));
+  ASSERT_NE(sidecar, nullptr);
+  const std::string target = sidecar->grpc_target();
+  const std::string huge_topic(1 << 20, 't');
+  const std::string huge_name(1 << 20, 'h');
+  // Far more of either than any message or log line may quote.
+  const std::string topic_run(300, 't');
+  const std::string name_run(300, 'h');
+  constexpr size_t kShort = 1024;
+  auto head = [](const absl::Status& s) { return s.ToString().substr(0, 300); };
+
+  {
+    TestHandler h(HoldAll());
+    v1::Subscribe subscribe;
+    subscribe.set_handler_name("huge-topic");
+    subscribe.add_topics(topic);
+    subscribe.add_topics(huge_topic);
+    absl::StatusOr<v1::Subscribed> sub = h.Connect(target, subscribe, absl::Seconds(30));
+    ASSERT_FALSE(sub.ok()) << "a 1 MB topic name was accepted";
+    EXPECT_EQ(sub.status().code(), absl::StatusCode::kInvalidArgument) << head(sub.status());
+    EXPECT_LT(sub.status().message().size(), kShort) << head(sub.status());
+    EXPECT_TRUE(absl::StrContains(sub.status().message(), "Subscribe.topics[1]"))
+        << head(sub.status());
+  }
+  {
+    TestHandler h(HoldAll());
+    v1::Subscribe subscribe;
+    subscribe.set_handler_name(huge_name);
+    absl::StatusOr<v1::Subscribed> sub = h.Connect(target, subscribe, absl::Seconds(30));
+    ASSERT_FALSE(sub.ok()) << "a 1 MB handler name was accepted";
+    EXPECT_EQ(sub.status().code(), absl::StatusCode::kInvalidArgument) << head(sub.status());
+    EXPECT_LT(sub.status().message().size(), kShort) << head(sub.status());
+    EXPECT_TRUE(absl::StrContains(sub.status().message(), "Subscribe.handler_name"))
+        << head(sub.status());
+  }
+  absl::StatusOr<std::vector<TopicPartitionKey>> paused =
+      SetPartitionsPaused(target, {{huge_topic, 0}}, true);
+  ASSERT_FALSE(paused.ok()) << "PausePartitions took a 1 MB topic name";
+  EXPECT_EQ(paused.status().code(), absl::StatusCode::kInvalidArgument) << head(paused.status());
+  EXPECT_LT(paused.status().message().size(), kShort) << head(paused.status());
+
+  // The sidecar lives on and serves a good handler; GetStats lists it alone.
+  TestHandler good(AckAll());
+  v1::Subscribe subscribe;
+  subscribe.set_handler_name("good");
+  absl::StatusOr<v1::Subscribed> sub = good.Connect(target, subscribe, absl::Seconds(30));
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  absl::StatusOr<v1::GetStatsResponse> stats = GetStats(target);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->streams_size(), 1) << stats->ShortDebugString().substr(0, 2000);
+  EXPECT_EQ(stats->streams(0).handler_name(), "good");
+  const std::string everything = stats->SerializeAsString();
+  EXPECT_FALSE(absl::StrContains(everything, name_run)) << "the handler name reached GetStats";
+  EXPECT_FALSE(absl::StrContains(everything, topic_run)) << "the topic name reached GetStats";
+
+  EXPECT_TRUE(sidecar->Running());
+  EXPECT_FALSE(absl::StrContains(sidecar->log(), name_run)) << "a log line quotes the name whole";
+  EXPECT_FALSE(absl::StrContains(sidecar->log(), topic_run)) << "a log line quotes the topic whole";
+
+  good.Close();
   absl::StatusOr<int> exit_code = sidecar->Terminate(absl::Seconds(30));
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 0);

@@ -112,6 +112,44 @@ TEST_F(CliTest, ValidateRejectsABadValueNamingKeyAndSource) {
                                           "(from flag --kafka.fetch_min_bytes)"));
 }
 
+// kafka.properties go through librdkafka's own checks, as at start-up: a
+// value or a name librdkafka refuses fails --validate (exit 2, key named,
+// never a secret's value), and a good file still passes.
+TEST_F(CliTest, ValidateChecksKafkaPropertiesAsStartUpWould) {
+  const std::string bad_value = WriteFile(
+      "bad-value.yaml", "kafka:\n  topics: [orders]\n  properties: {fetch.max.bytes: banana}\n");
+  const Result value = Run({"--config", bad_value, "--validate"});
+  EXPECT_EQ(value.exit_code, 2) << value.output;
+  EXPECT_TRUE(Contains(value.output,
+                       "kafka-sidecar: invalid configuration: kafka.properties.fetch.max.bytes: "));
+  EXPECT_TRUE(Contains(value.output, absl::StrCat("[in ", bad_value, "]\n")));
+  EXPECT_FALSE(absl::StrContains(value.output, "configuration OK")) << value.output;
+
+  const std::string unknown = WriteFile(
+      "unknown.yaml",
+      "kafka:\n  topics: [orders]\n  properties: {no.such.property: 1}\n"
+      "processing: {dead_letter_topic: orders.dlt}\n");
+  const Result name = Run({"--config", unknown, "--validate"});
+  EXPECT_EQ(name.exit_code, 2) << name.output;
+  EXPECT_TRUE(Contains(name.output, "kafka.properties.no.such.property: "));
+  EXPECT_TRUE(Contains(name.output, "No such configuration property"));
+
+  const Result secret =
+      Run({"--validate", "--kafka.topics=orders"},
+          {{"KAFKA_SIDECAR_KAFKA_PROPERTIES_SSL_KEYSTORE_PASSWD", "hunter2-secret"}});
+  EXPECT_EQ(secret.exit_code, 2) << secret.output;
+  EXPECT_TRUE(Contains(secret.output, "kafka.properties.ssl.keystore.passwd: "));
+  EXPECT_FALSE(absl::StrContains(secret.output, "hunter2")) << secret.output;
+
+  const std::string good = WriteFile(
+      "good-properties.yaml",
+      "kafka:\n  topics: [orders]\n  properties: {fetch.max.bytes: 1048576, client.rack: az-1}\n"
+      "processing: {dead_letter_topic: orders.dlt}\n");
+  const Result ok = Run({"--config", good, "--validate"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_EQ(ok.output, "configuration OK\n");
+}
+
 TEST_F(CliTest, ConfigFileFromEnvironmentAndTyposInTheEnvironment) {
   const std::string config = WriteFile("env.yaml", "kafka: {topics: [orders]}\n");
   const Result ok = Run({"--validate"}, {{"KAFKA_SIDECAR_CONFIG", config}});

@@ -162,6 +162,45 @@ TEST(HandleCommandLineTest, ValidateOkAndBad) {
             "got 0 (from environment KAFKA_SIDECAR_PROCESSING_BATCH_SIZE)\n");
 }
 
+// --validate builds the librdkafka configurations as start-up does: what
+// librdkafka refuses there fails here, exit 2, key and source named.
+TEST(HandleCommandLineTest, ValidateChecksKafkaPropertiesAsStartUpWould) {
+  const Outcome bad_value =
+      Handle({"--validate", "--kafka.topics=a", "--kafka.properties.fetch.max.bytes=banana"}, {});
+  EXPECT_EQ(bad_value.exit_code, kExitUsage);
+  EXPECT_EQ(bad_value.out, "");
+  EXPECT_THAT(bad_value.err, ::testing::StartsWith(
+                                 "kafka-sidecar: invalid configuration: "
+                                 "kafka.properties.fetch.max.bytes: "));
+  EXPECT_THAT(bad_value.err,
+              ::testing::EndsWith("(from flag --kafka.properties.fetch.max.bytes)\n"));
+
+  const Outcome unknown = Handle({"--validate", "--kafka.topics=a"},
+                                 {{"KAFKA_SIDECAR_KAFKA_PROPERTIES_FETCH_MAX_BYTS", "1000"}});
+  EXPECT_EQ(unknown.exit_code, kExitUsage);
+  EXPECT_THAT(unknown.err, HasSubstr("kafka.properties.fetch.max.byts: "));
+  EXPECT_THAT(unknown.err, HasSubstr("No such configuration property"));
+  EXPECT_THAT(unknown.err,
+              HasSubstr("(from environment KAFKA_SIDECAR_KAFKA_PROPERTIES_FETCH_MAX_BYTS)"));
+
+  const Outcome secret =
+      Handle({"--validate", "--kafka.topics=a"},
+             {{"KAFKA_SIDECAR_KAFKA_PROPERTIES_SSL_KEYSTORE_PASSWD", "hunter2"}});
+  EXPECT_EQ(secret.exit_code, kExitUsage);
+  EXPECT_THAT(secret.err, HasSubstr("kafka.properties.ssl.keystore.passwd: "));
+  EXPECT_THAT(secret.err, Not(HasSubstr("hunter2")));
+
+  // The dead-letter producer's configuration is built too, and a good one
+  // still passes.
+  const Outcome good = Handle({"--validate", "--kafka.topics=a",
+                               "--processing.dead_letter_topic=a.dlt",
+                               "--kafka.properties.fetch.max.bytes=1048576",
+                               "--kafka.properties.client.rack=az-1"},
+                              {});
+  EXPECT_EQ(good.exit_code, kExitOk) << good.err;
+  EXPECT_EQ(good.out, "configuration OK\n");
+}
+
 TEST(HandleCommandLineTest, PrintConfigShowsOverridesAndRedacts) {
   const Outcome printed = Handle(
       {"--print-config", "--processing.batch_size=42", "--kafka.group_id", "flag-group"},

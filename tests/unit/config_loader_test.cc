@@ -44,6 +44,7 @@ std::map<std::string, std::string> Flatten(const Config& c) {
       {"processing.error_window_ms", absl::StrCat(p.error_window_ms)},
       {"processing.pause_duration_ms", absl::StrCat(p.pause_duration_ms)},
       {"processing.ack_timeout_ms", absl::StrCat(p.ack_timeout_ms)},
+      {"processing.max_extension_ms", absl::StrCat(p.max_extension_ms)},
       {"processing.dead_letter_topic", p.dead_letter_topic},
       {"processing.max_in_flight_messages",
        absl::StrCat(p.max_in_flight_messages)},
@@ -94,6 +95,7 @@ processing:
   error_window_ms: 120000
   pause_duration_ms: 5000
   ack_timeout_ms: 60000
+  max_extension_ms: 900000
   dead_letter_topic: orders.dlq
   max_in_flight_messages: 2500
   max_in_flight_bytes: 67108864
@@ -138,6 +140,7 @@ const std::map<std::string, std::string> kFullExpected = {
     {"processing.error_window_ms", "120000"},
     {"processing.pause_duration_ms", "5000"},
     {"processing.ack_timeout_ms", "60000"},
+    {"processing.max_extension_ms", "900000"},
     {"processing.dead_letter_topic", "orders.dlq"},
     {"processing.max_in_flight_messages", "2500"},
     {"processing.max_in_flight_bytes", "67108864"},
@@ -425,6 +428,8 @@ TEST(ConfigLoaderTest, BadValuesNameTheKey) {
        "kafka.session_timeout_ms (3000), got 3000"},
       {"processing: {retry_backoff_ms: 2000, retry_backoff_max_ms: 1000}",
        "processing.retry_backoff_ms: must not exceed"},
+      {"processing: {max_extension_ms: 0}",
+       "processing.max_extension_ms: must be at least 1, got 0"},
       {"!kafka: {topics: []}", "kafka.topics: must list at least one topic"},
       {"!kafka: {topics: ''}", "kafka.topics: must list at least one topic"},
       {"!kafka: {topics: 'a,,b'}",

@@ -85,7 +85,7 @@ TEST(ConfigKeysTest, ListsEveryFieldOnce) {
       "processing.error_threshold", "processing.error_threshold_counts_rejects",
       "processing.error_window_ms",
       "processing.pause_duration_ms", "processing.ack_timeout_ms",
-      "processing.dead_letter_topic", "processing.max_in_flight_messages",
+      "processing.max_extension_ms", "processing.dead_letter_topic", "processing.max_in_flight_messages",
       "processing.max_in_flight_bytes", "processing.commit_interval_ms",
       "processing.revoke_timeout_ms", "processing.drain_timeout_ms",
       "server.grpc_listen", "server.http_listen", "server.tls.cert_file",
@@ -214,7 +214,7 @@ TEST(EnvironmentOverridesTest, TwoSpellingsOfOnePropertyAreAnError) {
 absl::StatusOr<Config> Load(const Environment& environment,
                             const std::vector<ConfigOverride>& flags = {},
                             std::optional<std::string> file = std::nullopt) {
-  return LoadLayeredConfig({std::move(file), environment, flags, Config{}});
+  return LoadLayeredConfig({std::move(file), environment, flags, Config{}, nullptr});
 }
 
 ConfigOverride Flag(const std::string& key, const std::string& value) {
@@ -362,6 +362,38 @@ TEST(LoadLayeredConfigTest, ErrorsInTheFileNameTheFile) {
                 .message(),
             "processing.batch_size: must be at least 1, got 0 (from environment "
             "KAFKA_SIDECAR_PROCESSING_BATCH_SIZE)");
+}
+
+// The extra check (--validate's librdkafka one) runs on the merged, valid
+// result, and its errors are attributed like ValidateConfig's.
+TEST(LoadLayeredConfigTest, TheExtraCheckRunsLastAndItsErrorsNameTheirSource) {
+  TempFile file("kafka: {topics: [t], properties: {fetch.max.bytes: banana}}\n");
+  int runs = 0;
+  ConfigSources sources;
+  sources.config_file = file.path();
+  sources.check = [&runs](const Config& c) -> absl::Status {
+    ++runs;
+    auto it = c.kafka.properties.find("fetch.max.bytes");
+    if (it != c.kafka.properties.end() && it->second == "banana") {
+      return absl::InvalidArgumentError("kafka.properties.fetch.max.bytes: refused");
+    }
+    return absl::OkStatus();
+  };
+  EXPECT_EQ(LoadLayeredConfig(sources).status().message(),
+            absl::StrCat("kafka.properties.fetch.max.bytes: refused [in ", file.path(), "]"));
+  sources.flags = {Flag("kafka.properties.fetch.max.bytes", "banana")};
+  EXPECT_EQ(LoadLayeredConfig(sources).status().message(),
+            "kafka.properties.fetch.max.bytes: refused (from flag "
+            "--kafka.properties.fetch.max.bytes)");
+  sources.flags = {Flag("kafka.properties.fetch.max.bytes", "1048576")};
+  EXPECT_TRUE(LoadLayeredConfig(sources).ok());
+  EXPECT_EQ(runs, 3);
+
+  // Not reached when ValidateConfig already failed.
+  sources.flags = {Flag("processing.batch_size", "0")};
+  EXPECT_THAT(LoadLayeredConfig(sources).status().message(),
+              HasSubstr("processing.batch_size: must be at least 1"));
+  EXPECT_EQ(runs, 3);
 }
 
 TEST(LoadLayeredConfigTest, ConfigFileFromEnvironmentUnlessFlagGiven) {

@@ -87,6 +87,7 @@ TEST(ConfigPrinterTest, EveryKeyRoundTrips) {
   p.error_window_ms = 14;
   p.pause_duration_ms = 15;
   p.ack_timeout_ms = 16;
+  p.max_extension_ms = 20;
   p.dead_letter_topic = "";
   p.max_in_flight_messages = 4294967295u;
   p.max_in_flight_bytes = 18446744073709551615ull;

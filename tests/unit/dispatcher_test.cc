@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <stdexcept>
 #include <memory>
 #include <optional>
@@ -1425,6 +1426,41 @@ TEST_F(DispatcherAckTimeoutTest, ExtendPostponesTheTimeoutToTheExtendedDeadline)
   b = h->TakeBatches();
   ASSERT_EQ(b.size(), 1u);
   EXPECT_THAT(Attempts(b[0]), ElementsAre(2u, 2u));
+}
+
+// processing.max_extension_ms: an Extend asking for more than the cap moves
+// the deadline to now + cap (cut, not refused), and each batch cut is counted
+// on its stream; an Extend of exactly the cap is not cut.
+TEST_F(DispatcherAckTimeoutTest, ExtendBeyondTheCapIsCutToTheCapFromNow) {
+  Make(Semantics(2, 1, [](DispatcherOptions& o) {
+    o.ack_timeout = Millis(1000);
+    o.max_extension = Millis(5000);
+  }));
+  auto h = StartWith(0, 2);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+
+  clock_.Advance(Millis(500));
+  dispatcher_->Post(cmd::Extend{"s1", {b[0].batch_id()}, 3600000});  // an hour: until 5500
+  Run();
+  EXPECT_EQ(h->session->extensions_cut.load(), 1u);
+  clock_.Advance(Millis(2000));  // 2500
+  dispatcher_->Post(cmd::Extend{"s1", {b[0].batch_id()}, 5000});  // the cap: until 7500
+  Run();
+  EXPECT_EQ(h->session->extensions_cut.load(), 1u);
+  clock_.Advance(Millis(1000));  // 3500
+  dispatcher_->Post(
+      cmd::Extend{"s1", {b[0].batch_id()}, std::numeric_limits<uint32_t>::max()});  // until 8500
+  Run();
+  EXPECT_EQ(h->session->extensions_cut.load(), 2u);
+
+  clock_.Advance(Millis(4999));  // 8499
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 0u);
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  clock_.Advance(Millis(1));  // 8500: the capped deadline, not 49 days later
+  Run();
+  EXPECT_EQ(Stats().messages_retried(), 2u);
 }
 
 TEST_F(DispatcherAckTimeoutTest, ExtendWithoutALengthGrantsAnotherAckTimeout) {

@@ -392,8 +392,8 @@ TEST_F(PartitionStateTest, TakeExpiredAndExtend) {
   state_.StartBatch(1, s1_, 2, kStart, kStart + std::chrono::seconds(1));
   state_.StartBatch(2, s1_, 2, kStart, kStart + std::chrono::seconds(2));
   EXPECT_THAT(state_.NextDeadline(), Optional(kStart + std::chrono::seconds(1)));
-  EXPECT_FALSE(state_.Extend(1, "s2", kStart + std::chrono::seconds(5)));  // not its stream
-  EXPECT_TRUE(state_.Extend(1, "s1", kStart + std::chrono::seconds(5)));
+  EXPECT_EQ(state_.Extend(1, "s2", kStart + std::chrono::seconds(5)), nullptr);  // not its stream
+  EXPECT_NE(state_.Extend(1, "s1", kStart + std::chrono::seconds(5)), nullptr);
   Withdrawn w = state_.TakeExpired(kStart + std::chrono::seconds(2));
   EXPECT_THAT(w.finished_batches, ElementsAre(2));
   ASSERT_EQ(w.records.size(), 2u);
