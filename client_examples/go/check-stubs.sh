@@ -8,11 +8,7 @@ GO_MODULE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=stubs.sh
 . "$GO_MODULE_DIR/stubs.sh"
 
-stubs_have_protoc
-if ! stubs_protoc_gen_go_current || ! stubs_protoc_gen_go_grpc_current; then
-  echo "client_examples/go: the pinned generators are not in .tools/bin: run client_examples/go/setup.sh" >&2
-  exit 1
-fi
+stubs_require_generators
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

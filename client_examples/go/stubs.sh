@@ -34,6 +34,15 @@ stubs_protoc_gen_go_grpc_current() {
   [ "$("$TOOLS/protoc-gen-go-grpc" --version 2>/dev/null)" = "protoc-gen-go-grpc ${PROTOC_GEN_GO_GRPC_VERSION#v}" ]
 }
 
+# protoc and the pinned generators, or a message saying what to run.
+stubs_require_generators() {
+  stubs_have_protoc || return 1
+  if ! stubs_protoc_gen_go_current || ! stubs_protoc_gen_go_grpc_current; then
+    echo "client_examples/go: the pinned generators are not in .tools/bin: run client_examples/go/setup.sh" >&2
+    return 1
+  fi
+}
+
 # stubs_generate OUT: writes OUT/gen/sidecarv1/*.pb.go (OUT/gen replaced).
 stubs_generate() {
   local out="$1"
