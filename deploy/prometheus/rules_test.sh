@@ -41,5 +41,7 @@ weakened "a pause alert on any single pause" 's/avg_over_time(kafka_sidecar_part
 weakened "no for: on KafkaSidecarPartitionPausedByErrors" '/alert: KafkaSidecarPartitionPausedByErrors/,/for:/s/for: 5m/for: 0m/'
 weakened "a Down alert for every job" 's/up{job="kafka-sidecar"} == 0/up == 0/'
 weakened "dead letters alerting with no window" 's/increase(kafka_sidecar_messages_dead_lettered_total\[10m\])/increase(kafka_sidecar_messages_dead_lettered_total[2m])/'
+weakened "a dead-letter pause alert for any cause" 's/kafka_sidecar_partition_paused{cause="dead_letter"} == 1/kafka_sidecar_partition_paused == 1/'
+weakened "dead-letter failures alerting on permanent ones too" 's/kafka_sidecar_dead_letter_produce_failures_total{kind="transient"}/kafka_sidecar_dead_letter_produce_failures_total/'
 weakened "a stalled alert without for:" '/alert: KafkaSidecarPartitionsStalled/,/for:/s/for: 5m/for: 0m/'
 echo "rule tests passed"

@@ -37,6 +37,7 @@ DispatcherOptions MakeDispatcherOptions(const Config& c, int index) {
   o.throttle.window = Millis(p.error_window_ms);
   o.throttle.pause = Millis(p.pause_duration_ms);
   o.rejects_count_toward_threshold = p.error_threshold_counts_rejects;
+  o.skip_undeliverable_dead_letters = p.dead_letter_on_permanent_failure == "skip";
   return o;
 }
 

@@ -60,6 +60,11 @@ struct ProcessingConfig {
   // ack_timeout_ms, since an Extend without a length asks for that much.
   int32_t max_extension_ms = 600000;
   std::string dead_letter_topic;    // empty = none
+  // What a message whose dead-letter produce fails for good (too large for
+  // the topic, not authorized, no such topic) does to its partition:
+  // "pause" it until the produce succeeds (retried every minute, and at once
+  // on ResumePartitions), or "skip" the message with an error log.
+  std::string dead_letter_on_permanent_failure = "pause";
   // Room for about ten full batches, so a handler working several
   // partitions is not starved; max_in_flight_bytes bounds the memory.
   uint32_t max_in_flight_messages = 5000;

@@ -180,6 +180,7 @@ const Field<ProcessingConfig> kProcessingFields[] = {
     {"ack_timeout_ms", &ProcessingConfig::ack_timeout_ms},
     {"max_extension_ms", &ProcessingConfig::max_extension_ms},
     {"dead_letter_topic", &ProcessingConfig::dead_letter_topic},
+    {"dead_letter_on_permanent_failure", &ProcessingConfig::dead_letter_on_permanent_failure},
     {"max_in_flight_messages", &ProcessingConfig::max_in_flight_messages},
     {"max_in_flight_bytes", &ProcessingConfig::max_in_flight_bytes},
     {"commit_interval_ms", &ProcessingConfig::commit_interval_ms},

@@ -304,6 +304,11 @@ absl::Status ValidateConfig(const Config& c) {
       p.ordering != OrderingMode::kNone) {
     return Invalid("processing.ordering", "must be one of partition, none");
   }
+  if (absl::Status s = CheckOneOf("processing.dead_letter_on_permanent_failure",
+                                  p.dead_letter_on_permanent_failure, {"pause", "skip"});
+      !s.ok()) {
+    return s;
+  }
 
   if (absl::Status s = ValidateServer(c.server); !s.ok()) return s;
 

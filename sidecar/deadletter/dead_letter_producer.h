@@ -23,10 +23,18 @@ struct DeadLetterInfo {
   std::string reason;
 };
 
+// Whether a failed produce cannot succeed by being tried again until an
+// operator acts: the record is too large for the topic or invalid for it,
+// the sidecar may not write the topic, the topic does not exist, or the
+// producer failed for good. Everything else (timeouts, brokers away, a full
+// local queue) is transient.
+bool IsPermanentDeadLetterFailure(const absl::Status& status);
+
 class DeadLetterProducer {
  public:
   // Runs once Kafka acknowledged the record (OK) or the produce failed (the
-  // caller may try again): on the producer's own thread, or on the caller's
+  // caller may try again; IsPermanentDeadLetterFailure tells whether that
+  // can help): on the producer's own thread, or on the caller's
   // before Produce returns when the record cannot even be queued. Must not
   // block, nor take a lock the caller of Produce holds.
   using Done = std::function<void(absl::Status)>;

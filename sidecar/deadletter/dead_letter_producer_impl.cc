@@ -65,6 +65,8 @@ const absl::flat_hash_set<std::string>& ConsumerOnlyProperties() {
   return *props;
 }
 
+// The status codes IsPermanentDeadLetterFailure reads: InvalidArgument,
+// PermissionDenied, NotFound and FailedPrecondition are permanent.
 absl::Status ProduceError(rd_kafka_resp_err_t err, const std::string& topic) {
   const std::string message = absl::StrCat("dead-letter topic ", topic, ": ", rd_kafka_err2str(err));
   switch (err) {
@@ -76,8 +78,30 @@ absl::Status ProduceError(rd_kafka_resp_err_t err, const std::string& topic) {
       return absl::DeadlineExceededError(message);
     case RD_KAFKA_RESP_ERR__QUEUE_FULL:
       return absl::ResourceExhaustedError(message);
+    // The record, as it is, can never go to this topic.
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
       return absl::InvalidArgumentError(message);
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+      return absl::PermissionDeniedError(message);
+    // librdkafka reports these once the topic has been missing from the
+    // cluster's metadata for topic.metadata.propagation.max.ms, or for the
+    // whole message.timeout.ms: not a leader moving.
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+      return absl::NotFoundError(message);
+    // The idempotent producer cannot go on; every later produce fails too.
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return absl::FailedPreconditionError(message);
     default:
       return absl::UnavailableError(message);
   }
@@ -88,6 +112,18 @@ void AddHeader(rd_kafka_headers_t* headers, const char* name, absl::string_view 
 }
 
 }  // namespace
+
+bool IsPermanentDeadLetterFailure(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+      return true;
+    default:
+      return false;
+  }
+}
 
 struct DeadLetterProducerImpl::Pending {
   Done done;
@@ -124,46 +160,63 @@ absl::StatusOr<std::unique_ptr<DeadLetterProducerImpl>> DeadLetterProducerImpl::
   }
   std::unique_ptr<DeadLetterProducerImpl> self(
       new DeadLetterProducerImpl(config.processing.dead_letter_topic));
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[512];
-  if (absl::Status s = BuildConf(config, conf); !s.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return s;
+  for (const bool alone : {false, true}) {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    if (absl::Status s = BuildConf(config, conf); !s.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return s;
+    }
+    if (alone) {
+      // One record per request, so the broker's answer is about that record.
+      char ignored[256];
+      rd_kafka_conf_set(conf, "batch.num.messages", "1", ignored, sizeof(ignored));
+      rd_kafka_conf_set(conf, "linger.ms", "0", ignored, sizeof(ignored));
+      rd_kafka_conf_set(conf, "client.id", "kafka-sidecar-dlq-single", ignored, sizeof(ignored));
+    }
+    rd_kafka_conf_set_opaque(conf, self.get());
+    rd_kafka_conf_set_log_cb(conf, &LogToSpdlog);
+    rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
+    rd_kafka_conf_set_dr_msg_cb(conf, &DeadLetterProducerImpl::DeliveryReport);
+    char err[512];
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (rk == nullptr) {
+      rd_kafka_conf_destroy(conf);  // owned by rd_kafka_new only on success
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka: cannot create dead-letter producer: ", err));
+    }
+    Instance& instance = alone ? self->alone_ : self->batched_;
+    instance.rk = rk;
+    instance.poller = std::thread([p = self.get(), rk] { p->PollLoop(rk); });
   }
-  rd_kafka_conf_set_opaque(conf, self.get());
-  rd_kafka_conf_set_log_cb(conf, &LogToSpdlog);
-  rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
-  rd_kafka_conf_set_dr_msg_cb(conf, &DeadLetterProducerImpl::DeliveryReport);
-
-  self->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-  if (self->rk_ == nullptr) {
-    rd_kafka_conf_destroy(conf);  // owned by rd_kafka_new only on success
-    return absl::InvalidArgumentError(
-        absl::StrCat("kafka: cannot create dead-letter producer: ", err));
-  }
-  self->poller_ = std::thread([p = self.get()] { p->PollLoop(); });
   spdlog::info("kafka: dead-letter producer for topic {} ready", self->topic_);
   return self;
 }
 
 DeadLetterProducerImpl::~DeadLetterProducerImpl() {
-  if (rk_ != nullptr) {
-    if (!AwaitIdle(kCloseFlushTimeout)) {
-      size_t left;
-      {
-        MutexLock lock(&mu_);
-        left = pending_.size();
-      }
-      spdlog::warn("kafka: {} dead-letter produces to {} unacknowledged at shutdown; giving up",
-                   left, topic_);
-      // Reported as _PURGE_QUEUE / _PURGE_INFLIGHT through the poll thread.
-      rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-      AwaitIdle(kPurgeTimeout);
+  if (!AwaitIdle(kCloseFlushTimeout)) {
+    size_t left;
+    {
+      MutexLock lock(&mu_);
+      left = pending_.size();
     }
-    stop_.store(true);
-    rd_kafka_yield(rk_);
-    if (poller_.joinable()) poller_.join();
-    rd_kafka_destroy(rk_);
+    spdlog::warn("kafka: {} dead-letter produces to {} unacknowledged at shutdown; giving up",
+                 left, topic_);
+    // Reported as _PURGE_QUEUE / _PURGE_INFLIGHT through the poll threads;
+    // a purged batched produce is not tried alone (see DeliveryReport).
+    purging_.store(true);
+    for (Instance* i : {&batched_, &alone_}) {
+      if (i->rk != nullptr) rd_kafka_purge(i->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    }
+    AwaitIdle(kPurgeTimeout);
+  }
+  stop_.store(true);
+  for (Instance* i : {&batched_, &alone_}) {
+    if (i->rk == nullptr) continue;
+    rd_kafka_yield(i->rk);
+    if (i->poller.joinable()) i->poller.join();
+  }
+  for (Instance* i : {&batched_, &alone_}) {
+    if (i->rk != nullptr) rd_kafka_destroy(i->rk);
   }
   // librdkafka drops undelivered reports when destroyed, without calling
   // back: whatever is left never gets one now.
@@ -178,17 +231,47 @@ DeadLetterProducerImpl::~DeadLetterProducerImpl() {
   }
 }
 
-void DeadLetterProducerImpl::PollLoop() {
-  while (!stop_.load()) rd_kafka_poll(rk_, kPollTimeoutMs);
+void DeadLetterProducerImpl::PollLoop(rd_kafka_t* rk) {
+  while (!stop_.load()) rd_kafka_poll(rk, kPollTimeoutMs);
 }
 
-void DeadLetterProducerImpl::DeliveryReport(rd_kafka_t*, const rd_kafka_message_t* msg,
+void DeadLetterProducerImpl::DeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* msg,
                                             void* opaque) {
   auto* self = static_cast<DeadLetterProducerImpl*>(opaque);
   auto* pending = static_cast<Pending*>(msg->_private);
-  self->Finish(pending, msg->err == RD_KAFKA_RESP_ERR_NO_ERROR
-                            ? absl::OkStatus()
-                            : ProduceError(msg->err, self->topic_));
+  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self->Finish(pending, absl::OkStatus());
+    return;
+  }
+  // The broker judges a size by the whole batch: a record that fits fails
+  // with one that does not. Only the record alone tells which it is, and a
+  // permanent failure must be about the record itself.
+  const bool size_error = msg->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+                          msg->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+  if (size_error && rk == self->batched_.rk && !self->purging_.load()) {
+    self->ProduceAlone(msg, pending);
+    return;
+  }
+  self->Finish(pending, ProduceError(msg->err, self->topic_));
+}
+
+void DeadLetterProducerImpl::ProduceAlone(const rd_kafka_message_t* msg, Pending* pending) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_headers_t* h = nullptr;
+      rd_kafka_message_headers(msg, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h != nullptr) {
+    headers = rd_kafka_headers_copy(h);
+  }
+  rd_kafka_timestamp_type_t type;
+  const int64_t timestamp = rd_kafka_message_timestamp(msg, &type);
+  const rd_kafka_resp_err_t err = rd_kafka_producev(
+      alone_.rk, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_PARTITION(msg->partition),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(msg->key, msg->key_len),
+      RD_KAFKA_V_VALUE(msg->payload, msg->len), RD_KAFKA_V_TIMESTAMP(timestamp > 0 ? timestamp : 0),
+      RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(pending), RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (headers != nullptr) rd_kafka_headers_destroy(headers);
+    Finish(pending, ProduceError(err, topic_));
+  }
 }
 
 void DeadLetterProducerImpl::Finish(Pending* pending, absl::Status status) {
@@ -242,7 +325,7 @@ void DeadLetterProducerImpl::Produce(const Record& record, const DeadLetterInfo&
     pending_.insert(pending);
   }
   const rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk_, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      batched_.rk, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_KEY(key, record.key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value), record.value.size()),
       RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(pending),
@@ -255,7 +338,7 @@ void DeadLetterProducerImpl::Produce(const Record& record, const DeadLetterInfo&
 }
 
 absl::Status DeadLetterProducerImpl::Flush(std::chrono::milliseconds timeout) {
-  // The poll thread serves the delivery reports, so every `done` runs there.
+  // The poll threads serve the delivery reports, so every `done` runs there.
   if (AwaitIdle(absl::FromChrono(timeout))) return absl::OkStatus();
   MutexLock lock(&mu_);
   return absl::DeadlineExceededError(absl::StrCat("dead-letter topic ", topic_, ": ",

@@ -1,6 +1,7 @@
-// librdkafka implementation of DeadLetterProducer: an idempotent, acks=all
-// producer with its own poll thread, which runs every `done` from the
-// delivery report. The dead-letter record keeps the original key, value
+// librdkafka implementation of DeadLetterProducer: idempotent, acks=all
+// producers (a batching one, and one sending single records to tell a record
+// too large from a batch too large), each with its own poll thread, which
+// runs every `done` from the delivery report. The dead-letter record keeps the original key, value
 // (null stays null, empty stays empty), timestamp and headers, and gets the
 // headers below appended after the original ones.
 #pragma once
@@ -72,7 +73,15 @@ class DeadLetterProducerImpl final : public DeadLetterProducer {
 
   explicit DeadLetterProducerImpl(std::string topic) : topic_(std::move(topic)) {}
 
+  // A producer instance and the thread that serves its delivery reports.
+  struct Instance {
+    rd_kafka_t* rk = nullptr;
+    std::thread poller;
+  };
+
   static void DeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+  // Produces the record of a failed batched produce again on alone_.
+  void ProduceAlone(const rd_kafka_message_t* msg, Pending* pending);
   // Takes `pending` out of pending_ and runs its `done`. Only what is still
   // in pending_ runs, so the destructor's sweep and a delivery report cannot
   // both answer one produce.
@@ -82,12 +91,16 @@ class DeadLetterProducerImpl final : public DeadLetterProducer {
   bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return pending_.empty() && running_ == 0;
   }
-  void PollLoop();
+  void PollLoop(rd_kafka_t* rk);
 
   const std::string topic_;
-  rd_kafka_t* rk_ = nullptr;
+  // Every record goes out batched; one refused for its size, which the
+  // broker judges per batch, is tried again on its own before the failure
+  // counts as the record's (IsPermanentDeadLetterFailure).
+  Instance batched_;
+  Instance alone_;
   std::atomic<bool> stop_{false};
-  std::thread poller_;
+  std::atomic<bool> purging_{false};
 
   Mutex mu_;
   CondVar idle_;  // signalled when IdleLocked() becomes true

@@ -73,7 +73,8 @@ struct Extend {
   uint32_t extend_ms = 0;  // 0 = ack_timeout_ms
 };
 // Operator pause / resume (PausePartitions, ResumePartitions). Resume also
-// ends a pause the error threshold caused.
+// ends a pause the error threshold caused, and retries at once the dead
+// letters a dead-letter pause waits on.
 struct SetPaused {
   std::vector<TopicPartition> tps;
   bool paused = false;
@@ -84,6 +85,7 @@ struct DeadLettered {
   uint64_t epoch = 0;
   int64_t offset = 0;
   absl::Status status;
+  uint32_t failures = 0;  // of this message's produces before this one
 };
 // Shutdown: deliver nothing new, keep taking settlements.
 struct Drain {};

@@ -213,7 +213,7 @@ Millis DispatcherImpl::NextWait(MonoTime now, Millis max_wait) const {
     // Only a partition that could send when its batch times out sets a
     // deadline; one waiting for window room is woken by the settlement.
     if (p->pending_count() > 0 && p->stream && !p->rebinding && !p->revoking && !draining_ &&
-        !p->window_blocked && !p->hold_until && !p->manual_pause &&
+        !p->window_blocked && !p->hold_until && !p->manual_pause && !p->dead_letter_paused() &&
         !p->throttle().paused_until() && p->in_flight_batches() < options_.partition_workers) {
       deadline = std::min(deadline, p->pending_since() + options_.batch_timeout);
     }
@@ -411,16 +411,18 @@ void DispatcherImpl::GiveUp(PartitionState& p, std::vector<PendingRecord> record
     }
     const int64_t offset = r.record.offset;
     p.StartDeadLetter(std::move(r));
-    ProduceDeadLetter(p, *p.dead_letter(offset));
+    ProduceDeadLetter(p, *p.dead_letter(offset), 0);
   }
 }
 
-void DispatcherImpl::ProduceDeadLetter(PartitionState& p, const PendingRecord& r) {
+void DispatcherImpl::ProduceDeadLetter(PartitionState& p, const PendingRecord& r,
+                                       uint32_t failures) {
   DeadLetterInfo info{p.tp(), r.attempt, r.reason.empty() ? "rejected" : r.reason};
   options_.dead_letters->Produce(
       r.record, info,
-      [this, tp = p.tp(), epoch = p.epoch(), offset = r.record.offset](absl::Status status) {
-        Post(cmd::DeadLettered{tp, epoch, offset, std::move(status)});
+      [this, tp = p.tp(), epoch = p.epoch(), offset = r.record.offset,
+       failures](absl::Status status) {
+        Post(cmd::DeadLettered{tp, epoch, offset, std::move(status), failures});
       });
 }
 
@@ -429,19 +431,94 @@ void DispatcherImpl::Apply(cmd::DeadLettered& c) {
   // A result for an earlier life of the partition: its next owner
   // redelivers the message from the committed offset.
   if (p == nullptr || p->epoch() != c.epoch || p->dead_letter(c.offset) == nullptr) return;
-  if (c.status.ok()) {
-    p->FinishDeadLetter(c.offset);
-    stats_->RecordDeadLettered(p->tp(), 1);
-    spdlog::debug("partition {}: offset {} dead-lettered", c.tp.ToString(), c.offset);
+  if (!c.status.ok()) {
+    DeadLetterFailed(*p, c, clock_.Now());
     return;
   }
-  // The commit must not pass a message Kafka has not taken, so try again.
-  spdlog::warn("partition {}: dead-lettering offset {} failed, retrying in {} ms: {}",
-               c.tp.ToString(), c.offset, options_.dead_letter_retry.count(),
-               c.status.ToString());
-  const MonoTime due = clock_.Now() + options_.dead_letter_retry;
-  dead_letter_retries_.push_back(DeadLetterRetry{c.tp, c.epoch, c.offset, due});
+  p->FinishDeadLetter(c.offset);
+  stats_->RecordDeadLettered(p->tp(), 1);
+  spdlog::debug("partition {}: offset {} dead-lettered", c.tp.ToString(), c.offset);
+  if (p->dead_letter_refused.erase(c.offset) > 0 && !p->dead_letter_paused()) {
+    spdlog::info("partition {}: resumed: the dead-letter topic took offset {}", c.tp.ToString(),
+                 c.offset);
+  }
+}
+
+void DispatcherImpl::DeadLetterFailed(PartitionState& p, cmd::DeadLettered& c, MonoTime now) {
+  const uint32_t failures = c.failures + 1;
+  const bool permanent = IsPermanentDeadLetterFailure(c.status);
+  stats_->RecordDeadLetterFailure(p.tp(), permanent);
+  const std::string error(c.status.message());
+  if (permanent && options_.skip_undeliverable_dead_letters) {
+    // The operator chose progress over keeping the message: the log line
+    // is all that is left of it, so it says where it was.
+    spdlog::error("partition {}: offset {} skipped: the dead-letter topic refuses it for good "
+                  "(processing.dead_letter_on_permanent_failure: skip): {}",
+                  p.tp().ToString(), c.offset, error);
+    p.SkipDeadLetter(c.offset);
+    stats_->RecordDeadLetterSkipped(p.tp());
+    if (p.dead_letter_refused.erase(c.offset) > 0 && !p.dead_letter_paused()) {
+      spdlog::info("partition {}: resumed: no refused dead letter left", p.tp().ToString());
+    }
+    return;
+  }
+  Millis delay;
+  if (permanent) {
+    // Committing past the message would lose it, and retrying cannot fix
+    // it: stop the partition, say why everywhere an operator looks, and
+    // keep trying now and then so a fixed topic resumes it by itself.
+    const bool was_paused = p.dead_letter_paused();
+    p.dead_letter_refused.insert_or_assign(c.offset, error);
+    if (!was_paused) {
+      spdlog::error("partition {}: paused: dead-lettering offset {} failed and retrying cannot "
+                    "fix it: {}. Fix the topic, then ResumePartitions (or wait: it is retried "
+                    "every {} s); or set processing.dead_letter_on_permanent_failure: skip",
+                    p.tp().ToString(), c.offset, error,
+                    options_.dead_letter_permanent_retry.count() / 1000);
+      TellDeadLetterPaused(p);
+    }
+    delay = options_.dead_letter_permanent_retry;
+  } else {
+    if (p.dead_letter_refused.erase(c.offset) > 0 && !p.dead_letter_paused()) {
+      spdlog::info("partition {}: resumed: the dead-letter failure of offset {} is now a "
+                   "transient one",
+                   p.tp().ToString(), c.offset);
+    }
+    // Doubling, so a dead-letter topic that is away for long is not
+    // hammered by every message waiting for it.
+    delay = options_.dead_letter_retry;
+    for (uint32_t i = 1; i < failures && delay < options_.dead_letter_retry_max; ++i) delay *= 2;
+    delay = std::min(delay, options_.dead_letter_retry_max);
+    // Powers of two: the first failures, then ever more rarely.
+    if ((failures & (failures - 1)) == 0) {
+      spdlog::warn("partition {}: dead-lettering offset {} failed ({} in a row), retrying in "
+                   "{} ms: {}",
+                   p.tp().ToString(), c.offset, failures, delay.count(), error);
+    }
+  }
+  const MonoTime due = now + delay;
+  dead_letter_retries_.push_back(DeadLetterRetry{c.tp, c.epoch, c.offset, due, failures});
   ScheduleTimer(due);
+}
+
+void DispatcherImpl::TellDeadLetterPaused(PartitionState& p) {
+  if (p.stream == nullptr || p.dead_letter_refused.empty()) return;
+  Outgoing out = Outgoing::Make();
+  v1::PartitionPaused* paused = out.response->mutable_paused();
+  paused->mutable_partition()->set_topic(p.tp().topic);
+  paused->mutable_partition()->set_partition(p.tp().partition);
+  paused->set_reason(DeadLetterReason(p));
+  paused->set_resume_in_ms(0);  // not by itself: when the topic takes the record
+  p.stream->Send(std::move(out));
+}
+
+std::string DispatcherImpl::DeadLetterReason(const PartitionState& p) const {
+  const auto& [offset, error] = *p.dead_letter_refused.begin();
+  return absl::StrCat("dead letter refused: ", error, " (offset ", offset,
+                      p.dead_letter_refused.size() > 1
+                          ? absl::StrCat(" and ", p.dead_letter_refused.size() - 1, " more")
+                          : "",
+                      "); fix the topic, then ResumePartitions");
 }
 
 void DispatcherImpl::CountErrors(PartitionState& p, uint64_t n, MonoTime now) {
@@ -525,7 +602,9 @@ void DispatcherImpl::RunTimers(MonoTime now) {
     }
     PartitionState* p = Find(r.tp.topic, r.tp.partition);
     if (p == nullptr || p->epoch() != r.epoch) continue;
-    if (const PendingRecord* pending = p->dead_letter(r.offset)) ProduceDeadLetter(*p, *pending);
+    if (const PendingRecord* pending = p->dead_letter(r.offset)) {
+      ProduceDeadLetter(*p, *pending, r.failures);
+    }
   }
   dead_letter_retries_ = std::move(later);
 }
@@ -566,6 +645,16 @@ void DispatcherImpl::Apply(cmd::SetPaused& c) {
     }
     p.manual_pause = false;
     p.throttle().Clear(now);
+    // The operator says the dead-letter topic is fixed: try it now rather
+    // than at the next slow retry.
+    if (p.dead_letter_paused()) {
+      spdlog::info("partition {}: retrying {} refused dead letters now, by request",
+                   p.tp().ToString(), p.dead_letter_refused.size());
+      for (DeadLetterRetry& r : dead_letter_retries_) {
+        if (r.tp == p.tp() && p.dead_letter_refused.count(r.offset)) r.due = now;
+      }
+      ScheduleTimer(now);
+    }
   };
   if (c.tps.empty()) {
     for (auto& [tp, p] : partitions_) apply(*p);
@@ -580,7 +669,13 @@ v1::PartitionStats DispatcherImpl::StatsOf(const PartitionState& p, MonoTime now
   v1::PartitionStats s;
   s.set_topic(p.tp().topic);
   s.set_partition(p.tp().partition);
-  if (p.manual_pause) {
+  // The cause an operator must act on first: a dead-letter pause outlasts
+  // a resume by request.
+  if (p.dead_letter_paused()) {
+    s.set_paused(true);
+    s.set_pause_cause(v1::PAUSE_CAUSE_DEAD_LETTER);
+    s.set_pause_reason(DeadLetterReason(p));
+  } else if (p.manual_pause) {
     s.set_paused(true);
     s.set_pause_cause(v1::PAUSE_CAUSE_REQUEST);
     s.set_pause_reason("paused by request");
@@ -599,6 +694,7 @@ v1::PartitionStats DispatcherImpl::StatsOf(const PartitionState& p, MonoTime now
   s.set_failed(p.counters.failed);
   s.set_retried(p.counters.retried);
   s.set_errors(p.counters.errors);
+  s.set_dead_letter_pending(p.dead_letter_count());
   if (p.stream) s.set_stream_id(p.stream->id());
   return s;
 }
@@ -675,7 +771,7 @@ bool DispatcherImpl::SendBatch(PartitionState& p, InFlightBatch& batch, MonoTime
 void DispatcherImpl::Deliver(PartitionState& p, bool queue_drained, MonoTime now) {
   p.window_blocked = false;
   if (draining_ || p.revoking || p.rebinding || p.stream == nullptr) return;
-  if (p.manual_pause || p.throttle().paused(now)) return;
+  if (p.manual_pause || p.dead_letter_paused() || p.throttle().paused(now)) return;
   StreamSession& stream = *p.stream;
   const size_t max_batch =
       std::min<size_t>(options_.batch_size, stream.options().max_batch_messages);
@@ -730,7 +826,7 @@ void DispatcherImpl::UpdateFetchPause(PartitionState& p, MonoTime now) {
              p.pending_bytes() <= options_.max_pending_bytes / 2) {
     p.memory_full = false;
   }
-  bool want = p.memory_full || p.manual_pause || p.throttle().paused(now);
+  bool want = p.memory_full || p.manual_pause || p.dead_letter_paused() || p.throttle().paused(now);
   // A partition on its way out, or a sidecar shutting down, fetches no more.
   if (p.revoking || draining_) want = want || p.fetch_paused;
   if (want == p.fetch_paused) return;

@@ -51,8 +51,17 @@ struct DispatcherOptions {
   bool rejects_count_toward_threshold = false;
   // Where given-up messages go; null = logged, counted failed and skipped.
   DeadLetterProducer* dead_letters = nullptr;
-  // Wait before producing a dead letter again after Kafka refused it.
+  // Wait before producing a dead letter again after a transient failure,
+  // doubling with each failure of the same message up to the max.
   Millis dead_letter_retry{1000};
+  Millis dead_letter_retry_max{30000};
+  // After a permanent failure (IsPermanentDeadLetterFailure) the partition
+  // is paused and the produce tried again this often: an operator who fixes
+  // the topic sees the partition resume without a restart.
+  Millis dead_letter_permanent_retry{60000};
+  // processing.dead_letter_on_permanent_failure: skip. The message is
+  // logged, counted and passed by the commit instead of pausing.
+  bool skip_undeliverable_dead_letters = false;
 };
 
 class DispatcherImpl final : public Dispatcher {
@@ -100,7 +109,12 @@ class DispatcherImpl final : public Dispatcher {
   size_t Retry(PartitionState& p, std::vector<PendingRecord> records, uint32_t retry_after_ms,
                DeliveryCause cause, MonoTime now);
   void GiveUp(PartitionState& p, std::vector<PendingRecord> records, MonoTime now);
-  void ProduceDeadLetter(PartitionState& p, const PendingRecord& r);
+  void ProduceDeadLetter(PartitionState& p, const PendingRecord& r, uint32_t failures);
+  // A dead-letter produce failed: skip, pause or retry, as configured.
+  void DeadLetterFailed(PartitionState& p, cmd::DeadLettered& c, MonoTime now);
+  // Sends the handler a PartitionPaused for a dead-letter pause.
+  void TellDeadLetterPaused(PartitionState& p);
+  std::string DeadLetterReason(const PartitionState& p) const;
   void CountErrors(PartitionState& p, uint64_t n, MonoTime now);
   // Tells the partition's stream that the error threshold paused it.
   void TellPaused(PartitionState& p, Millis pause);
@@ -160,6 +174,7 @@ class DispatcherImpl final : public Dispatcher {
     uint64_t epoch;
     int64_t offset;
     MonoTime due;
+    uint32_t failures;  // of this message's produces in a row
   };
   std::vector<DeadLetterRetry> dead_letter_retries_;
   bool draining_ = false;

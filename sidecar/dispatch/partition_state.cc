@@ -259,6 +259,12 @@ bool PartitionState::FinishDeadLetter(int64_t offset) {
   return true;
 }
 
+bool PartitionState::SkipDeadLetter(int64_t offset) {
+  if (dead_letters_.erase(offset) == 0) return false;
+  tracker_.Settle(offset);
+  return true;
+}
+
 std::vector<uint64_t> PartitionState::ReturnInFlight(const std::string& stream_id,
                                                      uint64_t* records) {
   std::vector<uint64_t> ids;

@@ -135,6 +135,9 @@ class PartitionState {
   // Produce acknowledged: settles the offset.
   bool FinishDeadLetter(int64_t offset);
   size_t dead_letter_count() const { return dead_letters_.size(); }
+  // The produce failed for good and the message is to be skipped: settles
+  // the offset without a dead letter.
+  bool SkipDeadLetter(int64_t offset);
   // Settles an offset the handler gave up on with no dead-letter topic.
   void Skip(int64_t offset) { tracker_.Settle(offset); }
 
@@ -170,6 +173,11 @@ class PartitionState {
   // ordering: partition. After a rewind, pending waits until then.
   std::optional<MonoTime> hold_until;
   bool manual_pause = false;               // PausePartitions RPC
+  // Dead letters the topic refused for good, offset -> why. While any is
+  // here the partition delivers and fetches nothing (PAUSE_CAUSE_DEAD_LETTER):
+  // its commit cannot move past the first of them anyway.
+  std::map<int64_t, std::string> dead_letter_refused;
+  bool dead_letter_paused() const { return !dead_letter_refused.empty(); }
   bool window_blocked = false;             // the stream's window had no room
   bool fetch_paused = false;               // Kafka fetch paused, as last set
   bool memory_full = false;                // too much waiting: fetch paused

@@ -140,6 +140,18 @@ void HealthMonitor::CheckStalls(MonoTime now, const v1::GetStatsResponse& stats,
   progress_.swap(seen);
 }
 
+bool HealthMonitor::CheckDeadLetterPauses(const v1::GetStatsResponse& stats,
+                                          std::vector<HealthCheck>* out) {
+  bool ok = true;
+  for (const v1::PartitionStats& p : stats.partitions()) {
+    if (!p.paused() || p.pause_cause() != v1::PAUSE_CAUSE_DEAD_LETTER) continue;
+    ok = false;
+    out->push_back(HealthCheck{absl::StrCat("dead-letter:", p.topic(), "/", p.partition()), false,
+                               p.pause_reason()});
+  }
+  return ok;
+}
+
 HealthStatus HealthMonitor::Check() {
   const MonoTime now = clock_.Now();
   HealthStatus status;
@@ -153,7 +165,18 @@ HealthStatus HealthMonitor::Check() {
   }
   // Stalls are reported, not acted on: neither a restart nor taking the pod
   // out of service moves a partition whose handler is missing or stuck.
-  CheckStalls(now, stats_->Collect(), &status.checks);
+  const v1::GetStatsResponse stats = stats_->Collect();
+  CheckStalls(now, stats, &status.checks);
+  // Not ready, still live: a restart cannot make the dead-letter topic take
+  // the record, and the operator has to see it.
+  if (!CheckDeadLetterPauses(stats, &status.checks)) status.ready = false;
+  if (options_.readiness_checks) {
+    const size_t first = status.checks.size();
+    options_.readiness_checks(&status.checks);
+    for (size_t i = first; i < status.checks.size(); ++i) {
+      if (!status.checks[i].ok) status.ready = false;
+    }
+  }
 
   // Log what changed, once.
   std::set<std::string> failing;

@@ -1,6 +1,7 @@
 // Watches the sidecar and concludes, every health_check_interval_ms, whether
 // it is live and ready (HealthStatus): Kafka reachable, consumer group
-// joined, every dispatcher loop turning, no partition stalled. Restarts a
+// joined, every dispatcher loop turning, no partition stalled, none paused
+// by a dead-letter topic that refuses its records (readiness only). Restarts a
 // dispatcher whose loop failed. Logs each change once.
 //
 // A hung dispatcher (its loop stuck inside a call) cannot be taken over
@@ -36,6 +37,10 @@ struct HealthMonitorOptions {
   Millis startup_timeout{0};
   std::string group_id;
   std::string bootstrap_servers;  // named in the start-up failure
+  // Readiness checks of other components (e.g. the listener's socket
+  // watch), run at every check: each appends its HealthChecks, and any
+  // failing one makes the sidecar not ready. Empty = none.
+  std::function<void(std::vector<HealthCheck>*)> readiness_checks;
 };
 
 class HealthMonitor final : public HealthSource {
@@ -71,6 +76,10 @@ class HealthMonitor final : public HealthSource {
   HealthCheck CheckGroup(const BrokerConnectivity& c);
   HealthCheck CheckDispatcher(MonoTime now, Dispatcher& d, bool* live, bool* ready);
   void CheckStalls(MonoTime now, const v1::GetStatsResponse& stats, std::vector<HealthCheck>* out);
+  // One failing check per partition paused by a refused dead letter; false
+  // if there is any.
+  static bool CheckDeadLetterPauses(const v1::GetStatsResponse& stats,
+                                    std::vector<HealthCheck>* out);
 
   const HealthMonitorOptions options_;
   const Clock& clock_;

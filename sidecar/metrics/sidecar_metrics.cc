@@ -97,6 +97,24 @@ std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& s
   out.push_back(TopicCounter("messages_dead_lettered_total",
                              "Failed messages written to the dead-letter topic.", counters,
                              &TopicCounters::messages_dead_lettered));
+  {
+    MetricFamily f = Family("dead_letter_produce_failures_total", MetricType::kCounter,
+                            "Dead-letter produces Kafka refused, by kind: transient (retried "
+                            "with backoff) or permanent (the partition pauses, or the message "
+                            "is skipped under processing.dead_letter_on_permanent_failure: "
+                            "skip).");
+    for (const auto& [topic, c] : counters.topics) {
+      f.samples.push_back(Sample{{{"topic", topic}, {"kind", "transient"}},
+                                 static_cast<double>(c.dead_letter_transient_failures)});
+      f.samples.push_back(Sample{{{"topic", topic}, {"kind", "permanent"}},
+                                 static_cast<double>(c.dead_letter_permanent_failures)});
+    }
+    out.push_back(std::move(f));
+  }
+  out.push_back(TopicCounter("messages_dead_letter_skipped_total",
+                             "Failed messages skipped because the dead-letter topic refused "
+                             "them for good (processing.dead_letter_on_permanent_failure: skip).",
+                             counters, &TopicCounters::messages_dead_letter_skipped));
   out.push_back(Counter("messages_first_delivered_total",
                         "Messages delivered for the first time by this sidecar.",
                         static_cast<double>(stats.messages_first_delivered())));
@@ -144,7 +162,8 @@ std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& s
   int paused = 0;
   for (const v1::PartitionStats& p : stats.partitions()) paused += p.paused() ? 1 : 0;
   out.push_back(Gauge("paused_partitions",
-                      "Assigned partitions paused by request or by the error threshold.",
+                      "Assigned partitions paused by request, by the error threshold, or by "
+                      "a dead-letter topic that refuses their records.",
                       paused));
 
   if (static_cast<size_t>(stats.partitions_size()) > max_partition_series_) {
@@ -171,8 +190,9 @@ std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& s
   // the same over time (avg_over_time and `for:` in alerts need that).
   MetricFamily part_paused = Family("partition_paused", MetricType::kGauge,
                                     "1 while the partition is paused for this cause: "
-                                    "cause=\"request\" (PausePartitions) or "
-                                    "cause=\"error_threshold\".");
+                                    "cause=\"request\" (PausePartitions), "
+                                    "cause=\"error_threshold\", or cause=\"dead_letter\" "
+                                    "(the dead-letter topic refuses its records for good).");
   for (const v1::PartitionStats& p : stats.partitions()) {
     const Labels labels = PartitionLabels(p);
     // GetStats has no "unknown" for these (proto3 scalars): a high
@@ -188,7 +208,8 @@ std::vector<MetricFamily> SidecarMetrics::Families(const v1::GetStatsResponse& s
     in_flight.samples.push_back(Sample{labels, static_cast<double>(p.in_flight())});
     for (const auto& [cause, label] : {std::pair{v1::PAUSE_CAUSE_REQUEST, "request"},
                                        std::pair{v1::PAUSE_CAUSE_ERROR_THRESHOLD,
-                                                 "error_threshold"}}) {
+                                                 "error_threshold"},
+                                       std::pair{v1::PAUSE_CAUSE_DEAD_LETTER, "dead_letter"}}) {
       Labels with_cause = labels;
       with_cause.emplace_back("cause", label);
       part_paused.samples.push_back(

@@ -18,6 +18,9 @@ struct TopicCounters {
   uint64_t messages_failed = 0;
   uint64_t messages_retried = 0;
   uint64_t messages_dead_lettered = 0;
+  uint64_t dead_letter_transient_failures = 0;
+  uint64_t dead_letter_permanent_failures = 0;
+  uint64_t messages_dead_letter_skipped = 0;
 };
 
 // Exact counts per bucket (not cumulative): counts[i] observations fell in

@@ -88,6 +88,20 @@ void SidecarStats::RecordDeadLettered(const TopicPartition& tp, uint64_t count) 
   topics_[tp.topic].messages_dead_lettered += count;
 }
 
+void SidecarStats::RecordDeadLetterFailure(const TopicPartition& tp, bool permanent) {
+  (permanent ? dead_letter_permanent_failures_ : dead_letter_transient_failures_)
+      .fetch_add(1, std::memory_order_relaxed);
+  MutexLock l(&mu_);
+  TopicCounters& c = topics_[tp.topic];
+  ++(permanent ? c.dead_letter_permanent_failures : c.dead_letter_transient_failures);
+}
+
+void SidecarStats::RecordDeadLetterSkipped(const TopicPartition& tp) {
+  dead_letter_skipped_.fetch_add(1, std::memory_order_relaxed);
+  MutexLock l(&mu_);
+  ++topics_[tp.topic].messages_dead_letter_skipped;
+}
+
 MetricsSnapshot SidecarStats::Snapshot() const {
   MetricsSnapshot out;
   out.processing_seconds = processing_seconds_.Snapshot();
@@ -120,6 +134,11 @@ void SidecarStats::Fill(v1::GetStatsResponse* out) const {
   again->set_stream_lost(caused(DeliveryCause::kStreamLost));
   again->set_rebalance(given_up_on_revoke_.load(std::memory_order_relaxed));
   out->set_messages_dead_lettered(dead_lettered_.load(std::memory_order_relaxed));
+  out->set_dead_letter_transient_failures(
+      dead_letter_transient_failures_.load(std::memory_order_relaxed));
+  out->set_dead_letter_permanent_failures(
+      dead_letter_permanent_failures_.load(std::memory_order_relaxed));
+  out->set_messages_dead_letter_skipped(dead_letter_skipped_.load(std::memory_order_relaxed));
   const int64_t in_flight = in_flight_.load(std::memory_order_relaxed);
   out->set_messages_in_flight(in_flight > 0 ? static_cast<uint64_t>(in_flight) : 0);
   out->set_batches_delivered(batches_delivered_.load(std::memory_order_relaxed));

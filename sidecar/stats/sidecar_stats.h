@@ -47,6 +47,10 @@ class SidecarStats final : public MetricsSource {
   void RecordFailed(const TopicPartition& tp, uint64_t count);
   void RecordRetried(const TopicPartition& tp, uint64_t count);
   void RecordDeadLettered(const TopicPartition& tp, uint64_t count);
+  // A dead-letter produce Kafka refused (IsPermanentDeadLetterFailure).
+  void RecordDeadLetterFailure(const TopicPartition& tp, bool permanent);
+  // A message skipped after a permanent dead-letter failure.
+  void RecordDeadLetterSkipped(const TopicPartition& tp);
   void RecordStale(uint64_t count) { stale_settlements_.fetch_add(count, std::memory_order_relaxed); }
   void RecordRebalance() { rebalances_.fetch_add(1, std::memory_order_relaxed); }
   // Messages handed to a stream and not settled yet.
@@ -73,6 +77,9 @@ class SidecarStats final : public MetricsSource {
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> retried_{0};
   std::atomic<uint64_t> dead_lettered_{0};
+  std::atomic<uint64_t> dead_letter_transient_failures_{0};
+  std::atomic<uint64_t> dead_letter_permanent_failures_{0};
+  std::atomic<uint64_t> dead_letter_skipped_{0};
   std::atomic<uint64_t> stale_settlements_{0};
   std::atomic<uint64_t> rebalances_{0};
   std::atomic<int64_t> in_flight_{0};

@@ -329,6 +329,41 @@ TEST_F(DeadLetterProducerTest, MissingTopicFailsWithinTheMessageTimeout) {
                                                << read.status();
 }
 
+TEST_F(DeadLetterProducerTest, RecordTooLargeForTheTopicIsAPermanentFailure) {
+  // The broker refuses it (the producer's own limit is far higher), and no
+  // retry can change that.
+  const std::string dlt = "small-dlt";
+  ASSERT_TRUE(broker_->CreateTopic(dlt, 1, {{"max.message.bytes", "2000"}}).ok());
+  absl::StatusOr<std::unique_ptr<DeadLetterProducerImpl>> producer =
+      DeadLetterProducerImpl::Create(DeadLetterConfig(broker_->bootstrap(), dlt));
+  ASSERT_TRUE(producer.ok()) << producer.status();
+
+  Record small;
+  small.offset = 1;
+  small.has_value = true;
+  small.value = "fits";
+  Record large;
+  large.offset = 2;
+  large.has_value = true;
+  large.value = std::string(50000, 'x');
+  DoneLog done(2);
+  (*producer)->Produce(small, DeadLetterInfo{{"orders", 0}, 1, "rejected"}, done.Callback(0));
+  (*producer)->Produce(large, DeadLetterInfo{{"orders", 0}, 1, "rejected"}, done.Callback(1));
+  ASSERT_TRUE(done.AwaitAll(absl::Seconds(20)));
+  const std::vector<std::vector<absl::Status>> calls = done.calls();
+  EXPECT_TRUE(calls[0][0].ok()) << calls[0][0];
+  EXPECT_FALSE(calls[1][0].ok());
+  EXPECT_TRUE(IsPermanentDeadLetterFailure(calls[1][0])) << calls[1][0];
+  EXPECT_TRUE(absl::StrContains(calls[1][0].message(), "too large")) << calls[1][0];
+  // Refused in one batch with the large one, the small record went again on
+  // its own: in the topic once.
+  absl::StatusOr<std::vector<ReadRecord>> read =
+      ReadAllOfTopic(broker_->bootstrap(), dlt, absl::Seconds(20));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].value, std::optional<std::string>("fits"));
+}
+
 TEST_F(DeadLetterProducerTest, DestructionAnswersEveryOutstandingProduce) {
   const std::string dlt = "never-created-dlt";
   Config config = DeadLetterConfig(broker_->bootstrap(), dlt);

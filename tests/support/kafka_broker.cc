@@ -294,6 +294,16 @@ absl::Status KafkaBroker::CreateTopic(const std::string& topic, int partitions) 
   return RunScriptOk({"topic-create", bootstrap_, topic, std::to_string(partitions)}).status();
 }
 
+absl::Status KafkaBroker::CreateTopic(const std::string& topic, int partitions,
+                                      const std::map<std::string, std::string>& configs) {
+  std::vector<std::string> args = {"topic-create", bootstrap_, topic, std::to_string(partitions)};
+  for (const auto& [key, value] : configs) {
+    args.push_back("--config");
+    args.push_back(absl::StrCat(key, "=", value));
+  }
+  return RunScriptOk(args).status();
+}
+
 absl::StatusOr<std::map<int32_t, int64_t>> KafkaBroker::CommittedOffsets(
     const std::string& group, const std::string& topic) {
   absl::StatusOr<ScriptResult> result = RunScriptOk({"group-offsets", bootstrap_, group});
@@ -330,6 +340,16 @@ absl::Status KafkaBroker::SetGroupConfig(const std::string& group,
   for (const auto& [key, value] : configs) pairs.push_back(absl::StrCat(key, "=", value));
   return RunScriptOk({"tool", "kafka.admin.ConfigCommand", "--bootstrap-server", bootstrap_,
                       "--alter", "--entity-type", "groups", "--entity-name", group,
+                      "--add-config", absl::StrJoin(pairs, ",")})
+      .status();
+}
+
+absl::Status KafkaBroker::SetTopicConfig(const std::string& topic,
+                                         const std::map<std::string, std::string>& configs) {
+  std::vector<std::string> pairs;
+  for (const auto& [key, value] : configs) pairs.push_back(absl::StrCat(key, "=", value));
+  return RunScriptOk({"tool", "kafka.admin.ConfigCommand", "--bootstrap-server", bootstrap_,
+                      "--alter", "--entity-type", "topics", "--entity-name", topic,
                       "--add-config", absl::StrJoin(pairs, ",")})
       .status();
 }

@@ -55,6 +55,9 @@ class KafkaBroker {
   const std::string& version() const { return version_; }
 
   absl::Status CreateTopic(const std::string& topic, int partitions);
+  // With topic configs, e.g. {"max.message.bytes", "2000"}.
+  absl::Status CreateTopic(const std::string& topic, int partitions,
+                           const std::map<std::string, std::string>& configs);
 
   // Committed offsets of `group` for `topic`, partition -> offset, read with
   // Kafka's own consumer-groups tool (an independent client). Partitions
@@ -71,6 +74,10 @@ class KafkaBroker {
   // operator tunes per group under the consumer group protocol, where the
   // session and heartbeat are the broker's, not the client's.
   absl::Status SetGroupConfig(const std::string& group,
+                              const std::map<std::string, std::string>& configs);
+
+  // Sets dynamic configs of a topic, e.g. {"max.message.bytes", "1048588"}.
+  absl::Status SetTopicConfig(const std::string& topic,
                               const std::map<std::string, std::string>& configs);
 
   // Log-end offsets of `topic`, partition -> offset.

@@ -190,11 +190,13 @@ TEST_F(AdminServerTest, StatsIsTheGetStatsResponseWithProtoFieldNames) {
                     "committed_offset": "10", "high_watermark": "0", "lag": "0",
                     "in_flight": "0", "delivered": "0", "processed": "0", "failed": "0",
                     "retried": "0", "errors": "0", "stream_id": "",
-                    "pause_cause": "PAUSE_CAUSE_UNSPECIFIED"}],
+                    "pause_cause": "PAUSE_CAUSE_UNSPECIFIED",
+                    "dead_letter_pending": "0"}],
     "streams": [], "recent_processing_rate_per_second": 0,
     "seconds_since_last_activity": 0, "sidecar_version": "0.1.0",
     "librdkafka_version": "2.14.2", "group_protocol": "consumer",
-    "messages_first_delivered": "0"})");
+    "messages_first_delivered": "0", "dead_letter_transient_failures": "0",
+    "dead_letter_permanent_failures": "0", "messages_dead_letter_skipped": "0"})");
 }
 
 TEST_F(AdminServerTest, MetricsServesThePrometheusText) {

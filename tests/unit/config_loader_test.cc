@@ -46,6 +46,7 @@ std::map<std::string, std::string> Flatten(const Config& c) {
       {"processing.ack_timeout_ms", absl::StrCat(p.ack_timeout_ms)},
       {"processing.max_extension_ms", absl::StrCat(p.max_extension_ms)},
       {"processing.dead_letter_topic", p.dead_letter_topic},
+      {"processing.dead_letter_on_permanent_failure", p.dead_letter_on_permanent_failure},
       {"processing.max_in_flight_messages",
        absl::StrCat(p.max_in_flight_messages)},
       {"processing.max_in_flight_bytes", absl::StrCat(p.max_in_flight_bytes)},
@@ -97,6 +98,7 @@ processing:
   ack_timeout_ms: 60000
   max_extension_ms: 900000
   dead_letter_topic: orders.dlq
+  dead_letter_on_permanent_failure: skip
   max_in_flight_messages: 2500
   max_in_flight_bytes: 67108864
   commit_interval_ms: 2000
@@ -142,6 +144,7 @@ const std::map<std::string, std::string> kFullExpected = {
     {"processing.ack_timeout_ms", "60000"},
     {"processing.max_extension_ms", "900000"},
     {"processing.dead_letter_topic", "orders.dlq"},
+    {"processing.dead_letter_on_permanent_failure", "skip"},
     {"processing.max_in_flight_messages", "2500"},
     {"processing.max_in_flight_bytes", "67108864"},
     {"processing.commit_interval_ms", "2000"},
@@ -285,6 +288,10 @@ TEST(ConfigLoaderTest, AcceptedSpellings) {
       "processing: {ordering: partition}",
       "observability: {log_level: 'off'}",
       "server: {tls: {cert_file: a, key_file: b}}",
+      "server: {operator_listen: '127.0.0.1:50052', operator_rpcs: operator_listener}",
+      "server: {operator_listen: 'unix:/run/ops.sock', operator_rpcs: any}",
+      "server: {operator_rpcs: tls_identities, operator_identities: 'a.example, b',"
+      " tls: {cert_file: c, key_file: k, client_ca_file: ca}}",
   };
   for (const char* doc : docs) {
     SCOPED_TRACE(doc);

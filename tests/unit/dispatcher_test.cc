@@ -1265,6 +1265,165 @@ TEST_F(DispatcherDeadLetterTest, ProduceThatFailsAtOnceIsRetriedAfterTheWait) {
   Run();
 }
 
+TEST_F(DispatcherDeadLetterTest, TransientFailuresBackOffDoublingUpToTheMax) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) {
+    o.dead_letters = &dead_letters_;
+    o.dead_letter_retry = Millis(500);
+    o.dead_letter_retry_max = Millis(1500);
+  }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(0, _, &done);
+  Settle({RejectOf(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+
+  // 500, 1000, then capped at 1500, 1500.
+  for (int wait : {500, 1000, 1500, 1500}) {
+    ASSERT_TRUE(done);
+    DeadLetterProducer::Done failing = std::move(done);
+    done = nullptr;
+    failing(absl::DeadlineExceededError("dead-letter topic dlt: Local: Message timed out"));
+    Run();
+    clock_.Advance(Millis(wait - 1));
+    Run();
+    ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);  // not yet
+    ExpectDeadLetter(0, _, &done);
+    clock_.Advance(Millis(1));
+    Run();
+    ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  }
+  // Transient failures neither pause the partition nor fail readiness.
+  clock_.Advance(Millis(100));
+  Run();
+  const v1::PartitionStats s = Published(tp_);
+  EXPECT_FALSE(s.paused());
+  EXPECT_EQ(s.dead_letter_pending(), 1u);
+  EXPECT_EQ(Stats().dead_letter_transient_failures(), 4u);
+  EXPECT_EQ(Stats().dead_letter_permanent_failures(), 0u);
+
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  done(absl::OkStatus());
+  Run();
+  EXPECT_EQ(Stats().messages_dead_lettered(), 1u);
+}
+
+TEST_F(DispatcherDeadLetterTest, PermanentFailurePausesThePartitionUntilTheProduceSucceeds) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) {
+    o.dead_letters = &dead_letters_;
+    o.dead_letter_permanent_retry = Millis(60000);
+  }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(0, _, &done);
+  Settle({RejectOf(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+
+  // Refused for good: the partition stops fetching and delivering.
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  done(absl::InvalidArgumentError("dead-letter topic dlt: Broker: Message size too large"));
+  Feed(1, 3);
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  EXPECT_THAT(h->TakeBatches(), IsEmpty());
+  ASSERT_EQ(h->paused.size(), 1u);
+  EXPECT_THAT(h->paused[0].reason(), HasSubstr("Message size too large"));
+  EXPECT_EQ(h->paused[0].resume_in_ms(), 0u);
+  clock_.Advance(Millis(100));
+  Run();
+  v1::PartitionStats s = Published(tp_);
+  EXPECT_TRUE(s.paused());
+  EXPECT_EQ(s.pause_cause(), v1::PAUSE_CAUSE_DEAD_LETTER);
+  EXPECT_THAT(s.pause_reason(), HasSubstr("Message size too large (offset 0)"));
+  EXPECT_EQ(s.committed_offset(), 0);
+  EXPECT_EQ(Stats().dead_letter_permanent_failures(), 1u);
+
+  // Tried again slowly, not every second.
+  clock_.Advance(Millis(59000));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  ExpectDeadLetter(0, _, &done);
+  clock_.Advance(Millis(1000));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+
+  // The topic was fixed: committed past it, and the partition resumes.
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  EXPECT_CALL(control_, Resume(Eq(tp_), _)).WillOnce(Return(absl::OkStatus()));
+  ASSERT_TRUE(done);
+  done(absl::OkStatus());
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(1));
+  EXPECT_EQ(Stats().messages_dead_lettered(), 1u);
+}
+
+TEST_F(DispatcherDeadLetterTest, ResumeByRequestRetriesARefusedDeadLetterAtOnce) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) {
+    o.dead_letters = &dead_letters_;
+    o.dead_letter_permanent_retry = Millis(60000);
+  }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(0, _, &done);
+  Settle({RejectOf(b[0].batch_id())});
+  EXPECT_CALL(control_, Pause(Eq(tp_))).WillOnce(Return(absl::OkStatus()));
+  done(absl::PermissionDeniedError("dead-letter topic dlt: Broker: Topic authorization failed"));
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+
+  // Resume tries the produce now; refused again, the partition stays paused.
+  ExpectDeadLetter(0, _, &done);
+  dispatcher_->Post(cmd::SetPaused{{tp_}, false});
+  Run();
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+  ASSERT_TRUE(done);
+  done(absl::NotFoundError("dead-letter topic dlt: Broker: Unknown topic or partition"));
+  clock_.Advance(Millis(100));
+  Run();
+  const v1::PartitionStats s = Published(tp_);
+  EXPECT_EQ(s.pause_cause(), v1::PAUSE_CAUSE_DEAD_LETTER);
+  EXPECT_THAT(s.pause_reason(), HasSubstr("Unknown topic"));
+  EXPECT_EQ(Stats().dead_letter_permanent_failures(), 2u);
+}
+
+TEST_F(DispatcherDeadLetterTest, PermanentFailureSkipsTheMessageWhenConfiguredTo) {
+  Make(Semantics(1, 1, [this](DispatcherOptions& o) {
+    o.dead_letters = &dead_letters_;
+    o.skip_undeliverable_dead_letters = true;
+  }));
+  auto h = StartWith(0, 1);
+  std::vector<v1::Batch> b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  DeadLetterProducer::Done done;
+  ExpectDeadLetter(0, _, &done);
+  Settle({RejectOf(b[0].batch_id())});
+  ::testing::Mock::VerifyAndClearExpectations(&dead_letters_);
+
+  // No Pause (StrictMock): committed past it, never produced again.
+  EXPECT_CALL(control_, StoreOffset(Eq(tp_), 1));
+  done(absl::InvalidArgumentError("dead-letter topic dlt: Broker: Message size too large"));
+  Feed(1, 2);
+  Run();
+  ::testing::Mock::VerifyAndClearExpectations(&control_);
+  b = h->TakeBatches();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_THAT(Offsets(b[0]), ElementsAre(1));
+  clock_.Advance(Millis(120000));
+  Run();
+  EXPECT_EQ(Stats().messages_dead_letter_skipped(), 1u);
+  EXPECT_EQ(Stats().messages_dead_lettered(), 0u);
+  EXPECT_FALSE(Published(tp_).paused());
+}
+
 TEST_F(DispatcherDeadLetterTest, ResultForAnEarlierLifeOfThePartitionIsIgnored) {
   Make(Semantics(1, 1, [this](DispatcherOptions& o) { o.dead_letters = &dead_letters_; }));
   auto h = StartWith(0, 1);

@@ -275,5 +275,30 @@ TEST_F(HealthMonitorTest, PausedOrCaughtUpPartitionsAreNotStalled) {
   EXPECT_THAT(s.checks, Not(Contains(NamedCheck("stalled:orders/1"))));
 }
 
+TEST_F(HealthMonitorTest, PartitionPausedByARefusedDeadLetterIsNotReadyButLive) {
+  ExpectDispatcherChecks();
+  v1::PartitionStats* p = stats_.AddPartition("orders", 2);
+  p->set_paused(true);
+  p->set_pause_cause(v1::PAUSE_CAUSE_DEAD_LETTER);
+  p->set_pause_reason("dead letter refused: Message size too large (offset 7)");
+  v1::PartitionStats* by_request = stats_.AddPartition("orders", 3);
+  by_request->set_paused(true);
+  by_request->set_pause_cause(v1::PAUSE_CAUSE_REQUEST);
+  HealthMonitor& m = Make();
+  HealthStatus s = m.Check();
+  EXPECT_TRUE(s.live) << "a restart cannot fix the dead-letter topic";
+  EXPECT_FALSE(s.ready);
+  EXPECT_THAT(s.checks, Contains(AllOf(Check("dead-letter:orders/2", false),
+                                       Field(&HealthCheck::detail, HasSubstr("too large")))));
+  EXPECT_THAT(s.checks, Not(Contains(NamedCheck("dead-letter:orders/3"))));
+
+  // The produce went through: ready again.
+  p->set_paused(false);
+  p->set_pause_cause(v1::PAUSE_CAUSE_UNSPECIFIED);
+  s = m.Check();
+  EXPECT_TRUE(s.ready);
+  EXPECT_THAT(s.checks, Not(Contains(NamedCheck("dead-letter:orders/2"))));
+}
+
 }  // namespace
 }  // namespace kafka_sidecar

@@ -173,14 +173,15 @@ TEST_F(SidecarMetricsTest, PartitionGaugesOnlyWhereKnown) {
   EXPECT_EQ(paused(o0, "error_threshold"), 0);
   EXPECT_EQ(paused(o1, "request"), 0);
   EXPECT_EQ(paused(o1, "error_threshold"), 1);
-  // Both causes for every partition, paused or not.
-  EXPECT_EQ(Find(families, "kafka_sidecar_partition_paused")->samples.size(), 6u);
+  EXPECT_EQ(paused(o1, "dead_letter"), 0);
+  // Every cause for every partition, paused or not.
+  EXPECT_EQ(Find(families, "kafka_sidecar_partition_paused")->samples.size(), 9u);
 }
 
 TEST_F(SidecarMetricsTest, NoUnboundedLabels) {
   const auto families = SidecarMetrics().Families(stats_, health_, counters_);
   const std::set<std::string> allowed = {"topic",    "partition", "le", "version", "librdkafka_version",
-                                         "group_id", "group_protocol", "cause"};
+                                         "group_id", "group_protocol", "cause", "kind"};
   for (const MetricFamily& f : families) {
     EXPECT_TRUE(absl::StartsWith(f.name, "kafka_sidecar_")) << f.name;
     for (const Sample& s : f.samples) {

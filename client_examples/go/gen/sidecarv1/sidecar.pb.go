@@ -142,6 +142,10 @@ const (
 	// processing.error_threshold failures in a row; resumes by itself after
 	// processing.pause_duration_ms (doubling while it recurs).
 	PauseCause_PAUSE_CAUSE_ERROR_THRESHOLD PauseCause = 2
+	// The dead-letter topic refuses a record of this partition for a reason
+	// retrying cannot fix (pause_reason names it). Resumes once the produce
+	// succeeds: retried every minute, and at once on ResumePartitions.
+	PauseCause_PAUSE_CAUSE_DEAD_LETTER PauseCause = 3
 )
 
 // Enum value maps for PauseCause.
@@ -150,11 +154,13 @@ var (
 		0: "PAUSE_CAUSE_UNSPECIFIED",
 		1: "PAUSE_CAUSE_REQUEST",
 		2: "PAUSE_CAUSE_ERROR_THRESHOLD",
+		3: "PAUSE_CAUSE_DEAD_LETTER",
 	}
 	PauseCause_value = map[string]int32{
 		"PAUSE_CAUSE_UNSPECIFIED":     0,
 		"PAUSE_CAUSE_REQUEST":         1,
 		"PAUSE_CAUSE_ERROR_THRESHOLD": 2,
+		"PAUSE_CAUSE_DEAD_LETTER":     3,
 	}
 )
 
@@ -1092,9 +1098,12 @@ func (x *AssignmentChange) GetRevoked() []*TopicPartition {
 	return nil
 }
 
-// The sidecar stopped delivering a partition bound to this stream because of
-// its error threshold (processing.error_threshold); delivery resumes by
-// itself after resume_in_ms. Informational: nothing is to be settled.
+// The sidecar stopped delivering a partition bound to this stream: because of
+// its error threshold (processing.error_threshold), and delivery resumes by
+// itself after resume_in_ms; or because the dead-letter topic refuses the
+// partition's records for good (reason says why), and resume_in_ms is 0:
+// delivery resumes once a dead-letter produce succeeds (retried every minute,
+// or at once on ResumePartitions). Informational: nothing is to be settled.
 type PartitionPaused struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Partition     *TopicPartition        `protobuf:"bytes,1,opt,name=partition,proto3" json:"partition,omitempty"`
@@ -1359,8 +1368,17 @@ type GetStatsResponse struct {
 	// redeliveries except rebalance.
 	MessagesFirstDelivered uint64        `protobuf:"varint,24,opt,name=messages_first_delivered,json=messagesFirstDelivered,proto3" json:"messages_first_delivered,omitempty"`
 	Redeliveries           *Redeliveries `protobuf:"bytes,25,opt,name=redeliveries,proto3" json:"redeliveries,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// Dead-letter produces Kafka refused, by kind: transient ones (timeouts,
+	// brokers down) are retried with backoff; permanent ones (record too large
+	// for the topic, not authorized, no such topic) pause the partition, or
+	// skip the message under processing.dead_letter_on_permanent_failure: skip.
+	DeadLetterTransientFailures uint64 `protobuf:"varint,26,opt,name=dead_letter_transient_failures,json=deadLetterTransientFailures,proto3" json:"dead_letter_transient_failures,omitempty"`
+	DeadLetterPermanentFailures uint64 `protobuf:"varint,27,opt,name=dead_letter_permanent_failures,json=deadLetterPermanentFailures,proto3" json:"dead_letter_permanent_failures,omitempty"`
+	// Failed messages neither dead-lettered nor kept: skipped after a
+	// permanent dead-letter failure, as configured.
+	MessagesDeadLetterSkipped uint64 `protobuf:"varint,28,opt,name=messages_dead_letter_skipped,json=messagesDeadLetterSkipped,proto3" json:"messages_dead_letter_skipped,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
 }
 
 func (x *GetStatsResponse) Reset() {
@@ -1568,6 +1586,27 @@ func (x *GetStatsResponse) GetRedeliveries() *Redeliveries {
 	return nil
 }
 
+func (x *GetStatsResponse) GetDeadLetterTransientFailures() uint64 {
+	if x != nil {
+		return x.DeadLetterTransientFailures
+	}
+	return 0
+}
+
+func (x *GetStatsResponse) GetDeadLetterPermanentFailures() uint64 {
+	if x != nil {
+		return x.DeadLetterPermanentFailures
+	}
+	return 0
+}
+
+func (x *GetStatsResponse) GetMessagesDeadLetterSkipped() uint64 {
+	if x != nil {
+		return x.MessagesDeadLetterSkipped
+	}
+	return 0
+}
+
 // Messages delivered again, by cause.
 type Redeliveries struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1670,8 +1709,11 @@ type PartitionStats struct {
 	Errors          uint64                 `protobuf:"varint,13,opt,name=errors,proto3" json:"errors,omitempty"`
 	StreamId        string                 `protobuf:"bytes,14,opt,name=stream_id,json=streamId,proto3" json:"stream_id,omitempty"`
 	PauseCause      PauseCause             `protobuf:"varint,15,opt,name=pause_cause,json=pauseCause,proto3,enum=kafka_sidecar.v1.PauseCause" json:"pause_cause,omitempty"` // set when paused is
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Failed messages waiting for the dead-letter topic to take them; the
+	// commit cannot pass the first of them.
+	DeadLetterPending uint64 `protobuf:"varint,16,opt,name=dead_letter_pending,json=deadLetterPending,proto3" json:"dead_letter_pending,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *PartitionStats) Reset() {
@@ -1807,6 +1849,13 @@ func (x *PartitionStats) GetPauseCause() PauseCause {
 		return x.PauseCause
 	}
 	return PauseCause_PAUSE_CAUSE_UNSPECIFIED
+}
+
+func (x *PartitionStats) GetDeadLetterPending() uint64 {
+	if x != nil {
+		return x.DeadLetterPending
+	}
+	return 0
 }
 
 type StreamStats struct {
@@ -2008,8 +2057,7 @@ const file_kafka_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\n" +
 	"partitions\x18\x01 \x03(\v2 .kafka_sidecar.v1.TopicPartitionR\n" +
 	"partitions\"\x11\n" +
-	"\x0fGetStatsRequest\"\xea\n" +
-	"\n" +
+	"\x0fGetStatsRequest\"\xb5\f\n" +
 	"\x10GetStatsResponse\x12%\n" +
 	"\x0euptime_seconds\x18\x01 \x01(\x01R\ruptimeSeconds\x12-\n" +
 	"\x12messages_processed\x18\x02 \x01(\x04R\x11messagesProcessed\x12'\n" +
@@ -2040,7 +2088,10 @@ const file_kafka_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x12librdkafka_version\x18\x16 \x01(\tR\x11librdkafkaVersion\x12%\n" +
 	"\x0egroup_protocol\x18\x17 \x01(\tR\rgroupProtocol\x128\n" +
 	"\x18messages_first_delivered\x18\x18 \x01(\x04R\x16messagesFirstDelivered\x12B\n" +
-	"\fredeliveries\x18\x19 \x01(\v2\x1e.kafka_sidecar.v1.RedeliveriesR\fredeliveries\x1aB\n" +
+	"\fredeliveries\x18\x19 \x01(\v2\x1e.kafka_sidecar.v1.RedeliveriesR\fredeliveries\x12C\n" +
+	"\x1edead_letter_transient_failures\x18\x1a \x01(\x04R\x1bdeadLetterTransientFailures\x12C\n" +
+	"\x1edead_letter_permanent_failures\x18\x1b \x01(\x04R\x1bdeadLetterPermanentFailures\x12?\n" +
+	"\x1cmessages_dead_letter_skipped\x18\x1c \x01(\x04R\x19messagesDeadLetterSkipped\x1aB\n" +
 	"\x14PartitionErrorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x9c\x01\n" +
@@ -2051,7 +2102,7 @@ const file_kafka_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x06rewind\x18\x03 \x01(\x04R\x06rewind\x12\x1f\n" +
 	"\vstream_lost\x18\x04 \x01(\x04R\n" +
 	"streamLost\x12\x1c\n" +
-	"\trebalance\x18\x05 \x01(\x04R\trebalance\"\xe2\x03\n" +
+	"\trebalance\x18\x05 \x01(\x04R\trebalance\"\x92\x04\n" +
 	"\x0ePartitionStats\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x05R\tpartition\x12\x16\n" +
@@ -2069,7 +2120,8 @@ const file_kafka_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x06errors\x18\r \x01(\x04R\x06errors\x12\x1b\n" +
 	"\tstream_id\x18\x0e \x01(\tR\bstreamId\x12=\n" +
 	"\vpause_cause\x18\x0f \x01(\x0e2\x1c.kafka_sidecar.v1.PauseCauseR\n" +
-	"pauseCause\"\xc1\x02\n" +
+	"pauseCause\x12.\n" +
+	"\x13dead_letter_pending\x18\x10 \x01(\x04R\x11deadLetterPending\"\xc1\x02\n" +
 	"\vStreamStats\x12\x1b\n" +
 	"\tstream_id\x18\x01 \x01(\tR\bstreamId\x12!\n" +
 	"\fhandler_name\x18\x02 \x01(\tR\vhandlerName\x12\x12\n" +
@@ -2090,12 +2142,13 @@ const file_kafka_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\bOrdering\x12\x18\n" +
 	"\x14ORDERING_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ORDERING_PARTITION\x10\x01\x12\x11\n" +
-	"\rORDERING_NONE\x10\x02*c\n" +
+	"\rORDERING_NONE\x10\x02*\x80\x01\n" +
 	"\n" +
 	"PauseCause\x12\x1b\n" +
 	"\x17PAUSE_CAUSE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13PAUSE_CAUSE_REQUEST\x10\x01\x12\x1f\n" +
-	"\x1bPAUSE_CAUSE_ERROR_THRESHOLD\x10\x022\xf5\x02\n" +
+	"\x1bPAUSE_CAUSE_ERROR_THRESHOLD\x10\x02\x12\x1b\n" +
+	"\x17PAUSE_CAUSE_DEAD_LETTER\x10\x032\xf5\x02\n" +
 	"\x0fConsumerSidecar\x12R\n" +
 	"\aConsume\x12 .kafka_sidecar.v1.ConsumeRequest\x1a!.kafka_sidecar.v1.ConsumeResponse(\x010\x01\x12Q\n" +
 	"\bGetStats\x12!.kafka_sidecar.v1.GetStatsRequest\x1a\".kafka_sidecar.v1.GetStatsResponse\x12\\\n" +

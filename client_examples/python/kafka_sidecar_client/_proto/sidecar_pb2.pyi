@@ -25,6 +25,7 @@ class PauseCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PAUSE_CAUSE_UNSPECIFIED: _ClassVar[PauseCause]
     PAUSE_CAUSE_REQUEST: _ClassVar[PauseCause]
     PAUSE_CAUSE_ERROR_THRESHOLD: _ClassVar[PauseCause]
+    PAUSE_CAUSE_DEAD_LETTER: _ClassVar[PauseCause]
 OUTCOME_UNSPECIFIED: Outcome
 OUTCOME_ACK: Outcome
 OUTCOME_RETRY: Outcome
@@ -35,6 +36,7 @@ ORDERING_NONE: Ordering
 PAUSE_CAUSE_UNSPECIFIED: PauseCause
 PAUSE_CAUSE_REQUEST: PauseCause
 PAUSE_CAUSE_ERROR_THRESHOLD: PauseCause
+PAUSE_CAUSE_DEAD_LETTER: PauseCause
 
 class ConsumeRequest(_message.Message):
     __slots__ = ("subscribe", "settle", "extend")
@@ -209,7 +211,7 @@ class GetStatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatsResponse(_message.Message):
-    __slots__ = ("uptime_seconds", "messages_processed", "messages_failed", "processing_rate_per_second", "average_processing_time_ms", "error_rate_percent", "partition_errors", "messages_delivered", "messages_retried", "messages_dead_lettered", "messages_in_flight", "batches_delivered", "stale_settlements", "rebalances", "processing_time_p99_ms", "group_id", "partitions", "streams", "recent_processing_rate_per_second", "seconds_since_last_activity", "sidecar_version", "librdkafka_version", "group_protocol", "messages_first_delivered", "redeliveries")
+    __slots__ = ("uptime_seconds", "messages_processed", "messages_failed", "processing_rate_per_second", "average_processing_time_ms", "error_rate_percent", "partition_errors", "messages_delivered", "messages_retried", "messages_dead_lettered", "messages_in_flight", "batches_delivered", "stale_settlements", "rebalances", "processing_time_p99_ms", "group_id", "partitions", "streams", "recent_processing_rate_per_second", "seconds_since_last_activity", "sidecar_version", "librdkafka_version", "group_protocol", "messages_first_delivered", "redeliveries", "dead_letter_transient_failures", "dead_letter_permanent_failures", "messages_dead_letter_skipped")
     class PartitionErrorsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -242,6 +244,9 @@ class GetStatsResponse(_message.Message):
     GROUP_PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIRST_DELIVERED_FIELD_NUMBER: _ClassVar[int]
     REDELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTER_TRANSIENT_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTER_PERMANENT_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_DEAD_LETTER_SKIPPED_FIELD_NUMBER: _ClassVar[int]
     uptime_seconds: float
     messages_processed: int
     messages_failed: int
@@ -267,7 +272,10 @@ class GetStatsResponse(_message.Message):
     group_protocol: str
     messages_first_delivered: int
     redeliveries: Redeliveries
-    def __init__(self, uptime_seconds: _Optional[float] = ..., messages_processed: _Optional[int] = ..., messages_failed: _Optional[int] = ..., processing_rate_per_second: _Optional[float] = ..., average_processing_time_ms: _Optional[float] = ..., error_rate_percent: _Optional[float] = ..., partition_errors: _Optional[_Mapping[str, int]] = ..., messages_delivered: _Optional[int] = ..., messages_retried: _Optional[int] = ..., messages_dead_lettered: _Optional[int] = ..., messages_in_flight: _Optional[int] = ..., batches_delivered: _Optional[int] = ..., stale_settlements: _Optional[int] = ..., rebalances: _Optional[int] = ..., processing_time_p99_ms: _Optional[float] = ..., group_id: _Optional[str] = ..., partitions: _Optional[_Iterable[_Union[PartitionStats, _Mapping]]] = ..., streams: _Optional[_Iterable[_Union[StreamStats, _Mapping]]] = ..., recent_processing_rate_per_second: _Optional[float] = ..., seconds_since_last_activity: _Optional[float] = ..., sidecar_version: _Optional[str] = ..., librdkafka_version: _Optional[str] = ..., group_protocol: _Optional[str] = ..., messages_first_delivered: _Optional[int] = ..., redeliveries: _Optional[_Union[Redeliveries, _Mapping]] = ...) -> None: ...
+    dead_letter_transient_failures: int
+    dead_letter_permanent_failures: int
+    messages_dead_letter_skipped: int
+    def __init__(self, uptime_seconds: _Optional[float] = ..., messages_processed: _Optional[int] = ..., messages_failed: _Optional[int] = ..., processing_rate_per_second: _Optional[float] = ..., average_processing_time_ms: _Optional[float] = ..., error_rate_percent: _Optional[float] = ..., partition_errors: _Optional[_Mapping[str, int]] = ..., messages_delivered: _Optional[int] = ..., messages_retried: _Optional[int] = ..., messages_dead_lettered: _Optional[int] = ..., messages_in_flight: _Optional[int] = ..., batches_delivered: _Optional[int] = ..., stale_settlements: _Optional[int] = ..., rebalances: _Optional[int] = ..., processing_time_p99_ms: _Optional[float] = ..., group_id: _Optional[str] = ..., partitions: _Optional[_Iterable[_Union[PartitionStats, _Mapping]]] = ..., streams: _Optional[_Iterable[_Union[StreamStats, _Mapping]]] = ..., recent_processing_rate_per_second: _Optional[float] = ..., seconds_since_last_activity: _Optional[float] = ..., sidecar_version: _Optional[str] = ..., librdkafka_version: _Optional[str] = ..., group_protocol: _Optional[str] = ..., messages_first_delivered: _Optional[int] = ..., redeliveries: _Optional[_Union[Redeliveries, _Mapping]] = ..., dead_letter_transient_failures: _Optional[int] = ..., dead_letter_permanent_failures: _Optional[int] = ..., messages_dead_letter_skipped: _Optional[int] = ...) -> None: ...
 
 class Redeliveries(_message.Message):
     __slots__ = ("retry", "ack_timeout", "rewind", "stream_lost", "rebalance")
@@ -284,7 +292,7 @@ class Redeliveries(_message.Message):
     def __init__(self, retry: _Optional[int] = ..., ack_timeout: _Optional[int] = ..., rewind: _Optional[int] = ..., stream_lost: _Optional[int] = ..., rebalance: _Optional[int] = ...) -> None: ...
 
 class PartitionStats(_message.Message):
-    __slots__ = ("topic", "partition", "paused", "pause_reason", "committed_offset", "high_watermark", "lag", "in_flight", "delivered", "processed", "failed", "retried", "errors", "stream_id", "pause_cause")
+    __slots__ = ("topic", "partition", "paused", "pause_reason", "committed_offset", "high_watermark", "lag", "in_flight", "delivered", "processed", "failed", "retried", "errors", "stream_id", "pause_cause", "dead_letter_pending")
     TOPIC_FIELD_NUMBER: _ClassVar[int]
     PARTITION_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
@@ -300,6 +308,7 @@ class PartitionStats(_message.Message):
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     PAUSE_CAUSE_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTER_PENDING_FIELD_NUMBER: _ClassVar[int]
     topic: str
     partition: int
     paused: bool
@@ -315,7 +324,8 @@ class PartitionStats(_message.Message):
     errors: int
     stream_id: str
     pause_cause: PauseCause
-    def __init__(self, topic: _Optional[str] = ..., partition: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., committed_offset: _Optional[int] = ..., high_watermark: _Optional[int] = ..., lag: _Optional[int] = ..., in_flight: _Optional[int] = ..., delivered: _Optional[int] = ..., processed: _Optional[int] = ..., failed: _Optional[int] = ..., retried: _Optional[int] = ..., errors: _Optional[int] = ..., stream_id: _Optional[str] = ..., pause_cause: _Optional[_Union[PauseCause, str]] = ...) -> None: ...
+    dead_letter_pending: int
+    def __init__(self, topic: _Optional[str] = ..., partition: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., committed_offset: _Optional[int] = ..., high_watermark: _Optional[int] = ..., lag: _Optional[int] = ..., in_flight: _Optional[int] = ..., delivered: _Optional[int] = ..., processed: _Optional[int] = ..., failed: _Optional[int] = ..., retried: _Optional[int] = ..., errors: _Optional[int] = ..., stream_id: _Optional[str] = ..., pause_cause: _Optional[_Union[PauseCause, str]] = ..., dead_letter_pending: _Optional[int] = ...) -> None: ...
 
 class StreamStats(_message.Message):
     __slots__ = ("stream_id", "handler_name", "peer", "in_flight", "delivered", "processed", "failed", "connected_seconds", "partitions")
