@@ -75,13 +75,16 @@ def main():
     if os.path.basename(config_path) not in kinds["ConfigMap"]["data"]:
         fail(f"the ConfigMap has no key {os.path.basename(config_path)}")
 
-    # The socket: on an emptyDir both containers mount, and what the handler dials.
+    # The socket: on an emptyDir both containers mount (directly in it, or in
+    # the subdirectory the sidecar creates there), and what the handler dials.
     listen = server["grpc_listen"]
     if not listen.startswith("unix:"):
         fail(f"grpc_listen is {listen}, expected a unix socket")
     socket_dir = os.path.dirname(listen[len("unix:"):])
+    if socket_dir not in mounts:
+        socket_dir = os.path.dirname(socket_dir)
     if socket_dir not in mounts or "emptyDir" not in volumes[mounts[socket_dir]]:
-        fail(f"the sidecar's socket directory {socket_dir} is not an emptyDir mount")
+        fail(f"the sidecar's socket directory {socket_dir} is not (in) an emptyDir mount")
     for handler in handlers:
         handler_mounts = {m["mountPath"]: m["name"] for m in handler.get("volumeMounts", [])}
         if handler_mounts.get(socket_dir) != mounts[socket_dir]:

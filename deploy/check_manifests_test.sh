@@ -20,7 +20,7 @@ broken() {  # name, sed expression on FILE
   echo "ok: rejected $1: $(cat "$work/err")"
 }
 broken "a probe on the wrong port" deployment.yaml 's/containerPort: 8080/containerPort: 9090/'
-broken "the handler dialling another socket" deployment.yaml 's|value: unix:/var/run/kafka-sidecar/sidecar.sock|value: unix:/tmp/other.sock|'
+broken "the handler dialling another socket" deployment.yaml 's|value: unix:/var/run/kafka-sidecar/grpc/sidecar.sock|value: unix:/tmp/other.sock|'
 broken "a grace period shorter than the drain" deployment.yaml 's/terminationGracePeriodSeconds: 45/terminationGracePeriodSeconds: 20/'
 broken "an invalid sidecar config" configmap.yaml 's/batch_size: 100/batch_size: 0/'
 broken "a liveness probe on a path that does not exist" deployment.yaml '/livenessProbe:/{n;s|/healthz|/health|}'

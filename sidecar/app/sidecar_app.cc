@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sidecar/config/config_loader.h"
+#include "sidecar/server/operator_access.h"
 #include "sidecar/stats/stats_reporter.h"
 #include "spdlog/spdlog.h"
 
@@ -105,6 +106,10 @@ absl::StatusOr<std::unique_ptr<SidecarApp>> SidecarApp::Create(const Config& con
   health.startup_timeout = Millis(config.kafka.startup_timeout_ms);
   health.bootstrap_servers = config.kafka.bootstrap_servers;
   SidecarApp* self = app.get();
+  // The watches are made in Start(), before the checking thread starts.
+  health.readiness_checks = [self](std::vector<HealthCheck>* out) {
+    for (auto& watch : self->socket_watches_) out->push_back(watch->Check());
+  };
   app->health_monitor_ = std::make_unique<HealthMonitor>(
       health, app->clock_, app->consumer_.get(), app->stats_collector_.get(),
       std::vector<Dispatcher*>(raw_dispatchers),
@@ -134,6 +139,14 @@ absl::Status SidecarApp::Start() {
   if (!listener.ok()) return listener.status();
   listener_ = std::move(*listener);
   grpc_address_ = listener_->address();
+  if (!listener_->socket_path().empty()) {
+    socket_watches_.push_back(std::make_unique<UnixSocketWatch>(
+        "grpc-socket", "server.grpc_listen", listener_->socket_path(), listener_->socket_id()));
+  }
+  if (absl::Status s = StartOperatorListener(); !s.ok()) return s;
+  if (std::string warning = OpenOperatorRpcsWarning(config_.server); !warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
   if (!config_.server.http_listen.empty()) {
     auto admin = AdminServer::Start(config_.server.http_listen, *stats_collector_,
                                     *health_monitor_, stats_);
@@ -163,6 +176,22 @@ absl::Status SidecarApp::Start() {
   }
   spdlog::info("kafka-sidecar {} serving gRPC on {}, {} dispatchers", KAFKA_SIDECAR_VERSION,
                grpc_address_, dispatchers_.size());
+  return absl::OkStatus();
+}
+
+absl::Status SidecarApp::StartOperatorListener() {
+  if (config_.server.operator_listen.empty()) return absl::OkStatus();
+  operator_service_ = service_->ForOperatorListener();
+  absl::StatusOr<std::unique_ptr<GrpcListener>> listener =
+      GrpcListener::Start("server.operator_listen", config_.server.operator_listen,
+                          config_.server.tls, {operator_service_.get()});
+  if (!listener.ok()) return listener.status();
+  operator_listener_ = std::move(*listener);
+  if (!operator_listener_->socket_path().empty()) {
+    socket_watches_.push_back(std::make_unique<UnixSocketWatch>(
+        "operator-socket", "server.operator_listen", operator_listener_->socket_path(),
+        operator_listener_->socket_id()));
+  }
   return absl::OkStatus();
 }
 
@@ -202,6 +231,9 @@ absl::Status SidecarApp::Shutdown() {
   absl::Status closed = consumer_->Close();
   if (!closed.ok()) spdlog::error("shutdown: {}", closed.ToString());
   listener_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  if (operator_listener_ != nullptr) {
+    operator_listener_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
   for (auto& d : dispatchers_) d->Stop();
   // Last, so /metrics and the probes answer all through the drain.
   if (admin_ != nullptr) admin_->Stop();

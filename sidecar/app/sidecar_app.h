@@ -25,6 +25,7 @@
 #include "sidecar/health/health_status.h"
 #include "sidecar/kafka/kafka_consumer_impl.h"
 #include "sidecar/server/grpc_listener.h"
+#include "sidecar/server/socket_watch.h"
 #include "sidecar/server/sidecar_service.h"
 #include "sidecar/stats/sidecar_stats.h"
 #include "sidecar/stats/stats_collector.h"
@@ -71,10 +72,13 @@ class SidecarApp {
   // NOT_SERVING from Shutdown() on. Thread-safe once Start() has returned.
   void SetGrpcServing(bool serving) {
     if (listener_ != nullptr) listener_->SetServing(serving);
+    if (operator_listener_ != nullptr) operator_listener_->SetServing(serving);
   }
 
  private:
   explicit SidecarApp(const Config& config);
+  // server.operator_listen, when set.
+  absl::Status StartOperatorListener();
 
   const Config config_;
   RealClock clock_;
@@ -87,6 +91,11 @@ class SidecarApp {
   std::unique_ptr<StatsCollector> stats_collector_;
   std::unique_ptr<SidecarService> service_;
   std::unique_ptr<GrpcListener> listener_;
+  // server.operator_listen's service and listener; null when not set.
+  std::unique_ptr<SidecarService> operator_service_;
+  std::unique_ptr<GrpcListener> operator_listener_;
+  // One per Unix socket listener; read by the health monitor's thread.
+  std::vector<std::unique_ptr<UnixSocketWatch>> socket_watches_;
   std::string grpc_address_;
   bool started_ = false;
   bool shut_down_ = false;

@@ -83,6 +83,16 @@ struct TlsConfig {
 struct ServerConfig {
   std::string grpc_listen = "127.0.0.1:50051";  // host:port or unix:/path
   std::string http_listen = "127.0.0.1:8080";   // empty = disabled
+  // A second gRPC listener with the same service, where PausePartitions and
+  // ResumePartitions are always allowed; host:port or unix:/path, empty =
+  // none.
+  std::string operator_listen;
+  // Who may call PausePartitions / ResumePartitions on grpc_listen: "any",
+  // "operator_listener" (nobody there; only on operator_listen) or
+  // "tls_identities" (mTLS clients whose certificate names one of
+  // operator_identities).
+  std::string operator_rpcs = "any";
+  std::vector<std::string> operator_identities;  // SAN (DNS, URI) or CN
   TlsConfig tls;
 };
 

@@ -197,6 +197,9 @@ const Field<TlsConfig> kTlsFields[] = {
 const Field<ServerConfig> kServerFields[] = {
     {"grpc_listen", &ServerConfig::grpc_listen},
     {"http_listen", &ServerConfig::http_listen},
+    {"operator_listen", &ServerConfig::operator_listen},
+    {"operator_rpcs", &ServerConfig::operator_rpcs},
+    {"operator_identities", &ServerConfig::operator_identities},
     {"tls", &ServerConfig::tls},
 };
 

@@ -123,7 +123,9 @@ absl::Status CheckGrpcListen(absl::string_view key, absl::string_view addr) {
                             "unix socket path must be absolute, got \"", addr,
                             "\""));
   }
-  constexpr size_t kMaxPath = sizeof(sockaddr_un{}.sun_path) - 1;
+  // Room is left for the "~PID" suffix of the private name the listener
+  // binds before publishing the socket (sidecar/server/unix_socket.h).
+  constexpr size_t kMaxPath = sizeof(sockaddr_un{}.sun_path) - 1 - 8;
   if (path.size() > kMaxPath) {
     return Invalid(key, absl::StrCat("unix socket path longer than ", kMaxPath,
                                      " bytes, got \"", addr, "\""));
@@ -213,6 +215,53 @@ absl::Status ValidateKafka(const KafkaConfig& k) {
   return absl::OkStatus();
 }
 
+// Refuses settings that look like a restriction but would not be one.
+absl::Status ValidateOperatorAccess(const ServerConfig& s) {
+  if (!s.operator_listen.empty()) {
+    if (absl::Status st = CheckGrpcListen("server.operator_listen", s.operator_listen);
+        !st.ok()) {
+      return st;
+    }
+    if (s.operator_listen == s.grpc_listen) {
+      return Invalid("server.operator_listen",
+                     absl::StrCat("must differ from server.grpc_listen, got \"",
+                                  s.operator_listen, "\""));
+    }
+  }
+  if (absl::Status st = CheckOneOf("server.operator_rpcs", s.operator_rpcs,
+                                   {"any", "operator_listener", "tls_identities"});
+      !st.ok()) {
+    return st;
+  }
+  if (s.operator_rpcs == "operator_listener" && s.operator_listen.empty()) {
+    return Invalid("server.operator_rpcs",
+                   "operator_listener requires server.operator_listen");
+  }
+  if (s.operator_rpcs != "tls_identities") {
+    if (!s.operator_identities.empty()) {
+      return Invalid("server.operator_identities",
+                     "is only used with server.operator_rpcs: tls_identities");
+    }
+    return absl::OkStatus();
+  }
+  if (s.tls.client_ca_file.empty()) {
+    return Invalid("server.operator_rpcs",
+                   "tls_identities requires mutual TLS: set server.tls.cert_file, "
+                   "key_file and client_ca_file");
+  }
+  if (s.operator_identities.empty()) {
+    return Invalid("server.operator_identities",
+                   "must list at least one identity when server.operator_rpcs is "
+                   "tls_identities");
+  }
+  for (const std::string& identity : s.operator_identities) {
+    if (identity.empty()) {
+      return Invalid("server.operator_identities", "identities must not be empty");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateServer(const ServerConfig& s) {
   if (absl::Status st = CheckGrpcListen("server.grpc_listen", s.grpc_listen);
       !st.ok()) {
@@ -242,7 +291,7 @@ absl::Status ValidateServer(const ServerConfig& s) {
     return Invalid("server.tls.client_ca_file",
                    "requires server.tls.cert_file and server.tls.key_file");
   }
-  return absl::OkStatus();
+  return ValidateOperatorAccess(s);
 }
 
 }  // namespace

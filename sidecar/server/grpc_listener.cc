@@ -20,8 +20,6 @@
 namespace kafka_sidecar {
 namespace {
 
-constexpr char kListenKey[] = "server.grpc_listen";
-
 // gRPC says only "No address added" when a bind fails. Binding the same
 // TCP address again (with the same SO_REUSEADDR gRPC uses) recovers the
 // reason, e.g. "Address already in use"; empty when that bind succeeds or
@@ -58,14 +56,24 @@ std::string WhyTcpBindFails(const std::string& listen) {
 
 absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
     const ServerConfig& config, const std::vector<grpc::Service*>& services) {
+  return Start("server.grpc_listen", config.grpc_listen, config.tls, services);
+}
+
+absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
+    const char* key, const std::string& listen, const TlsConfig& tls,
+    const std::vector<grpc::Service*>& services) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeServerCredentials(config.tls);
+      MakeServerCredentials(tls);
   if (!credentials.ok()) return credentials.status();
 
-  const std::string& listen = config.grpc_listen;
   const std::string socket_path = UnixSocketPath(listen);
+  // gRPC binds the private name; the public one is ours alone (see
+  // PrivateSocketPath).
+  std::string bind_address = listen;
   if (!socket_path.empty()) {
-    if (absl::Status s = ClearStaleUnixSocket(kListenKey, socket_path); !s.ok()) return s;
+    if (absl::Status s = PrepareSocketDirectory(key, socket_path); !s.ok()) return s;
+    if (absl::Status s = ClearStaleUnixSocket(key, socket_path); !s.ok()) return s;
+    bind_address = absl::StrCat("unix:", PrivateSocketPath(socket_path));
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -76,7 +84,7 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, *credentials, &port);
+  builder.AddListeningPort(bind_address, *credentials, &port);
   // gRPC sets SO_REUSEPORT by default: a second sidecar on the same port
   // (two in one pod, or a restart racing the old process) would bind too
   // and take a share of the handlers' connections. A port in use is an
@@ -100,8 +108,8 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
   if (server == nullptr) {
     const std::string why = socket_path.empty() ? WhyTcpBindFails(listen) : "";
     return absl::UnavailableError(absl::StrCat(
-        kListenKey, ": cannot listen on ", listen, why.empty() ? "" : ": ", why,
-        config.tls.cert_file.empty()
+        key, ": cannot listen on ", listen, why.empty() ? "" : ": ", why,
+        tls.cert_file.empty()
             ? ""
             : " (check that server.tls.cert_file and server.tls.key_file are a "
               "matching certificate and key)",
@@ -114,18 +122,23 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
   }
   std::unique_ptr<GrpcListener> listener(new GrpcListener(std::move(server), address));
   if (!socket_path.empty()) {
-    absl::StatusOr<SocketFileId> id = RestrictUnixSocket(kListenKey, socket_path, kSocketMode);
-    if (!id.ok()) return id.status();  // the destructor shuts the server down
+    const std::string private_path = PrivateSocketPath(socket_path);
+    absl::StatusOr<SocketFileId> id = RestrictUnixSocket(key, private_path, kSocketMode);
+    if (!id.ok()) {
+      ::unlink(private_path.c_str());
+      return id.status();  // the destructor shuts the server down
+    }
+    if (absl::Status s = PublishUnixSocket(key, private_path, socket_path); !s.ok()) return s;
     listener->socket_path_ = socket_path;
     listener->socket_id_ = *id;
   }
   // The health monitor decides readiness once it runs (SetServing); until it
   // says otherwise a started server reports SERVING, as before it existed.
   listener->SetServing(true);
-  spdlog::info("gRPC listening on {} ({})", listener->address_,
-               config.tls.cert_file.empty()             ? "plaintext"
-               : config.tls.client_ca_file.empty()      ? "TLS"
-                                                        : "mutual TLS");
+  spdlog::info("{}: gRPC listening on {} ({})", key, listener->address_,
+               tls.cert_file.empty()             ? "plaintext"
+               : tls.client_ca_file.empty()      ? "TLS"
+                                                 : "mutual TLS");
   return listener;
 }
 

@@ -29,6 +29,12 @@ class GrpcListener {
   static absl::StatusOr<std::unique_ptr<GrpcListener>> Start(
       const ServerConfig& config, const std::vector<grpc::Service*>& services);
 
+  // The same on `listen`, with errors naming `key` (server.operator_listen
+  // for the operator listener, which shares server.tls).
+  static absl::StatusOr<std::unique_ptr<GrpcListener>> Start(
+      const char* key, const std::string& listen, const TlsConfig& tls,
+      const std::vector<grpc::Service*>& services);
+
   // Shuts down at once if Shutdown() was not called.
   ~GrpcListener();
 
@@ -38,6 +44,11 @@ class GrpcListener {
   // The address clients use: host:port with the real port when 0 was asked,
   // or unix:/path.
   const std::string& address() const { return address_; }
+
+  // The Unix socket this listener created (empty path for TCP), for
+  // UnixSocketWatch.
+  const std::string& socket_path() const { return socket_path_; }
+  const SocketFileId& socket_id() const { return socket_id_; }
 
   // What grpc.health.v1 reports, for the whole server ("") and for
   // kafka_sidecar.v1.ConsumerSidecar. Thread-safe; no effect after Shutdown().

@@ -8,12 +8,29 @@ namespace kafka_sidecar {
 
 SidecarService::SidecarService(const Config& config, Coordinator* coordinator,
                                const StatsSource* stats, const Clock& clock)
-    : config_(config), coordinator_(coordinator), stats_(stats), clock_(clock) {}
+    : SidecarService(config, coordinator, stats, clock, /*operator_listener=*/false,
+                     std::make_shared<std::atomic<uint64_t>>(1)) {}
+
+SidecarService::SidecarService(const Config& config, Coordinator* coordinator,
+                               const StatsSource* stats, const Clock& clock,
+                               bool operator_listener,
+                               std::shared_ptr<std::atomic<uint64_t>> next_stream)
+    : config_(config),
+      coordinator_(coordinator),
+      stats_(stats),
+      clock_(clock),
+      operator_access_(OperatorAccessPolicy::FromConfig(config.server, operator_listener)),
+      next_stream_(std::move(next_stream)) {}
+
+std::unique_ptr<SidecarService> SidecarService::ForOperatorListener() const {
+  return std::unique_ptr<SidecarService>(new SidecarService(
+      config_, coordinator_, stats_, clock_, /*operator_listener=*/true, next_stream_));
+}
 
 grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* SidecarService::Consume(
     grpc::CallbackServerContext* context) {
   return new ConsumeReactor(context, config_, coordinator_, clock_,
-                            absl::StrCat("stream-", next_stream_.fetch_add(1)));
+                            absl::StrCat("stream-", next_stream_->fetch_add(1)));
 }
 
 grpc::ServerUnaryReactor* SidecarService::GetStats(grpc::CallbackServerContext* context,
@@ -28,12 +45,22 @@ grpc::ServerUnaryReactor* SidecarService::GetStats(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* SidecarService::PausePartitions(grpc::CallbackServerContext* context,
                                                           const v1::PartitionsRequest* request,
                                                           v1::PartitionsResponse* response) {
+  if (grpc::Status denied = operator_access_.Check(*context, "PausePartitions"); !denied.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(denied);
+    return reactor;
+  }
   return SetPaused(context, *request, response, true);
 }
 
 grpc::ServerUnaryReactor* SidecarService::ResumePartitions(grpc::CallbackServerContext* context,
                                                            const v1::PartitionsRequest* request,
                                                            v1::PartitionsResponse* response) {
+  if (grpc::Status denied = operator_access_.Check(*context, "ResumePartitions"); !denied.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(denied);
+    return reactor;
+  }
   return SetPaused(context, *request, response, false);
 }
 

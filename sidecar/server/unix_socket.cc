@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "spdlog/spdlog.h"
 
@@ -59,6 +60,41 @@ std::string UnixSocketPath(absl::string_view listen) {
   return std::string(path);
 }
 
+std::string UnsafeSocketDirectoryReason(mode_t mode, uid_t owner, uid_t euid) {
+  if (owner != euid && owner != 0) {
+    return absl::StrCat("is owned by uid ", owner, ", who could replace the socket");
+  }
+  if ((mode & (S_IWGRP | S_IWOTH)) != 0 && (mode & S_ISVTX) == 0) {
+    return absl::StrFormat(
+        "is writable by %s (mode %04o) without the sticky bit, so another user could "
+        "replace the socket; use a directory only the sidecar's user may write to "
+        "(e.g. mode 0750), or a sticky one (chmod +t)",
+        (mode & S_IWOTH) != 0 ? "others" : "its group", mode & 07777);
+  }
+  return "";
+}
+
+absl::Status PrepareSocketDirectory(absl::string_view key, const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0              ? "/"
+                                                    : path.substr(0, slash);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) {
+    // Someone creating it first is fine: the checks below judge theirs.
+    if (::mkdir(dir.c_str(), kSocketDirMode) == 0) {
+      spdlog::info("{}: created socket directory {}", std::string(key), dir);
+    }
+  }
+  if (::stat(dir.c_str(), &st) != 0) {
+    return Failed(key, absl::StrCat("socket directory ", dir, ": ", std::strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) return Failed(key, absl::StrCat(dir, " is not a directory"));
+  const std::string why = UnsafeSocketDirectoryReason(st.st_mode, st.st_uid, ::geteuid());
+  if (why.empty()) return absl::OkStatus();
+  return Failed(key, absl::StrCat("socket directory ", dir, " ", why));
+}
+
 absl::Status ClearStaleUnixSocket(absl::string_view key, const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
@@ -99,6 +135,32 @@ void RemoveUnixSocket(const std::string& path, const SocketFileId& id) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     spdlog::warn("cannot remove socket {}: {}", path, std::strerror(errno));
   }
+}
+
+SocketAtPath FindSocketAtPath(const std::string& path, const SocketFileId& id) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return SocketAtPath::kGone;
+  if (S_ISSOCK(st.st_mode) && st.st_dev == id.dev && st.st_ino == id.ino) {
+    return SocketAtPath::kOurs;
+  }
+  return SocketAtPath::kReplaced;
+}
+
+std::string PrivateSocketPath(const std::string& path) {
+  return absl::StrCat(path, "~", ::getpid());
+}
+
+absl::Status PublishUnixSocket(absl::string_view key, const std::string& private_path,
+                               const std::string& path) {
+  const int rc = ::link(private_path.c_str(), path.c_str());
+  const int err = errno;
+  ::unlink(private_path.c_str());
+  if (rc == 0) return absl::OkStatus();
+  if (err == EEXIST) {
+    return Failed(key, absl::StrCat(path, " appeared while the sidecar was starting; "
+                                          "another process is using it"));
+  }
+  return Failed(key, absl::StrCat("cannot create ", path, ": ", std::strerror(err)));
 }
 
 // Reading the umask means setting one: 0777 is the one value that cannot

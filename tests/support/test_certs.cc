@@ -31,6 +31,11 @@ subjectAltName = IP:127.0.0.1, DNS:localhost
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = clientAuth
+[operator_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:operator.e2e.test, URI:spiffe://e2e/operator
 )";
 
 absl::Status Openssl(const std::string& dir, std::vector<std::string> args) {
@@ -96,6 +101,7 @@ absl::StatusOr<TestCerts> MakeTestCerts(const std::string& dir) {
   };
   for (const Leaf& leaf : {Leaf{"ca", "server", "localhost", "server_ext"},
                            Leaf{"ca", "client", "e2e-handler", "client_ext"},
+                           Leaf{"ca", "operator-client", "e2e-operator", "operator_ext"},
                            Leaf{"other-ca", "other-client", "intruder", "client_ext"}}) {
     if (absl::Status s = MakeLeaf(dir, config, leaf.ca, leaf.name, leaf.cn, leaf.extensions);
         !s.ok()) {
@@ -111,6 +117,8 @@ absl::StatusOr<TestCerts> MakeTestCerts(const std::string& dir) {
   certs.other_ca_cert = dir + "/other-ca.pem";
   certs.other_client_cert = dir + "/other-client.pem";
   certs.other_client_key = dir + "/other-client.key";
+  certs.operator_client_cert = dir + "/operator-client.pem";
+  certs.operator_client_key = dir + "/operator-client.key";
   return certs;
 }
 

@@ -1,7 +1,7 @@
 // Throw-away certificates for TLS and mTLS tests, made with the openssl
 // command-line tool: a CA, a server certificate for 127.0.0.1 / localhost and
-// a client certificate it signed, plus a second CA and a client certificate
-// from it (one the sidecar must refuse).
+// client certificates it signed (a handler's and an operator's), plus a
+// second CA and a client certificate from it (one the sidecar must refuse).
 #pragma once
 
 #include <memory>
@@ -22,6 +22,10 @@ struct TestCerts {
   std::string other_ca_cert;
   std::string other_client_cert;  // signed by other_ca_cert
   std::string other_client_key;
+  // Signed by ca_cert, CN e2e-operator, SANs DNS:operator.e2e.test and
+  // URI:spiffe://e2e/operator: a second client identity.
+  std::string operator_client_cert;
+  std::string operator_client_key;
 };
 
 // Writes the files into `dir`; the error carries openssl's output.

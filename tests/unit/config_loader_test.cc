@@ -55,6 +55,9 @@ std::map<std::string, std::string> Flatten(const Config& c) {
       {"processing.drain_timeout_ms", absl::StrCat(p.drain_timeout_ms)},
       {"server.grpc_listen", s.grpc_listen},
       {"server.http_listen", s.http_listen},
+      {"server.operator_listen", s.operator_listen},
+      {"server.operator_rpcs", s.operator_rpcs},
+      {"server.operator_identities", absl::StrJoin(s.operator_identities, "|")},
       {"server.tls.cert_file", s.tls.cert_file},
       {"server.tls.key_file", s.tls.key_file},
       {"server.tls.client_ca_file", s.tls.client_ca_file},
@@ -107,6 +110,9 @@ processing:
 server:
   grpc_listen: unix:/var/run/sidecar/grpc.sock
   http_listen: 0.0.0.0:9090
+  operator_listen: unix:/var/run/sidecar/operator.sock
+  operator_rpcs: tls_identities
+  operator_identities: [ops.example.com, "spiffe://prod/ns/ops/sa/oncall"]
   tls:
     cert_file: /etc/tls/tls.crt
     key_file: /etc/tls/tls.key
@@ -152,6 +158,9 @@ const std::map<std::string, std::string> kFullExpected = {
     {"processing.drain_timeout_ms", "30000"},
     {"server.grpc_listen", "unix:/var/run/sidecar/grpc.sock"},
     {"server.http_listen", "0.0.0.0:9090"},
+    {"server.operator_listen", "unix:/var/run/sidecar/operator.sock"},
+    {"server.operator_rpcs", "tls_identities"},
+    {"server.operator_identities", "ops.example.com|spiffe://prod/ns/ops/sa/oncall"},
     {"server.tls.cert_file", "/etc/tls/tls.crt"},
     {"server.tls.key_file", "/etc/tls/tls.key"},
     {"server.tls.client_ca_file", "/etc/tls/ca.crt"},
@@ -191,6 +200,9 @@ TEST(ConfigLoaderTest, DocumentedDefaults) {
   EXPECT_EQ(d.processing.ordering, OrderingMode::kPartition);
   EXPECT_EQ(d.processing.partition_workers, 1);
   EXPECT_EQ(d.observability.log_format, "text");
+  EXPECT_EQ(d.server.operator_listen, "");
+  EXPECT_EQ(d.server.operator_rpcs, "any");
+  EXPECT_TRUE(d.server.operator_identities.empty());
   // The defaults themselves must pass validation once topics are given.
   Config with_topics;
   with_topics.kafka.topics = {"t"};
@@ -395,6 +407,8 @@ TEST(ConfigLoaderTest, BadValuesNameTheKey) {
        "kafka.properties.group.protocol.type: does not apply"},
       {"processing: {ordering: strict}",
        "processing.ordering: must be one of partition, none; got \"strict\""},
+      {"processing: {dead_letter_on_permanent_failure: drop}",
+       "processing.dead_letter_on_permanent_failure: must be one of pause, skip; got \"drop\""},
       {"observability: {log_level: verbose}",
        "observability.log_level: must be one of"},
       {"observability: {log_format: xml}",
@@ -422,6 +436,16 @@ TEST(ConfigLoaderTest, BadValuesNameTheKey) {
       {"server: {http_listen: 'unix:/tmp/h.sock'}",
        "server.http_listen: must be host:port"},
       {"server: {http_listen: 8080}", "server.http_listen: must be host:port"},
+      {"server: {operator_listen: 'unix:ops.sock'}",
+       "server.operator_listen: unix socket path must be absolute"},
+      {"server: {operator_listen: 'nowhere'}", "server.operator_listen: must be host:port"},
+      {"server: {operator_listen: '127.0.0.1:50051'}",
+       "server.operator_listen: must differ from server.grpc_listen"},
+      {"server: {operator_rpcs: nobody}",
+       "server.operator_rpcs: must be one of any, operator_listener, tls_identities; got "
+       "\"nobody\""},
+      {"server: {operator_identities: {a: b}}",
+       "server.operator_identities: must be a list of strings, got a map"},
       // Cross-field rules.
       {"server: {tls: {cert_file: c}}",
        "server.tls.key_file: must be set when server.tls.cert_file is set"},
@@ -429,6 +453,24 @@ TEST(ConfigLoaderTest, BadValuesNameTheKey) {
        "server.tls.cert_file: must be set when server.tls.key_file is set"},
       {"server: {tls: {client_ca_file: ca}}",
        "server.tls.client_ca_file: requires server.tls.cert_file"},
+      {"server: {operator_rpcs: operator_listener}",
+       "server.operator_rpcs: operator_listener requires server.operator_listen"},
+      {"server: {operator_rpcs: tls_identities, operator_identities: [ops]}",
+       "server.operator_rpcs: tls_identities requires mutual TLS"},
+      {"server: {operator_rpcs: tls_identities, operator_identities: [ops],"
+       " tls: {cert_file: c, key_file: k}}",
+       "server.operator_rpcs: tls_identities requires mutual TLS"},
+      {"server: {operator_rpcs: tls_identities,"
+       " tls: {cert_file: c, key_file: k, client_ca_file: ca}}",
+       "server.operator_identities: must list at least one identity"},
+      {"server: {operator_rpcs: tls_identities, operator_identities: [ops, ''],"
+       " tls: {cert_file: c, key_file: k, client_ca_file: ca}}",
+       "server.operator_identities: identities must not be empty"},
+      {"server: {operator_rpcs: any, operator_identities: [ops]}",
+       "server.operator_identities: is only used with server.operator_rpcs: tls_identities"},
+      {"server: {grpc_listen: 'unix:/tmp/a-path-that-is-exactly-one-hundred-bytes-long/"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock'}",
+       "server.grpc_listen: unix socket path longer than 99 bytes"},
       {"!kafka: {topics: [t], session_timeout_ms: 3000,"
        " heartbeat_interval_ms: 3000}",
        "kafka.heartbeat_interval_ms: must be less than "

@@ -97,6 +97,9 @@ TEST(ConfigPrinterTest, EveryKeyRoundTrips) {
   c.server.grpc_listen = "unix:/run/sidecar.sock";
   c.server.http_listen = "";
   c.server.tls = {"/tls/crt", "/tls/key", "/tls/ca"};
+  c.server.operator_listen = "127.0.0.1:50052";
+  c.server.operator_rpcs = "tls_identities";
+  c.server.operator_identities = {"ops.example.com", "spiffe://prod/ops"};
   c.observability = {"debug", "json", 0, 2, 3};
   ASSERT_TRUE(ValidateConfig(c).ok()) << ValidateConfig(c);
 
