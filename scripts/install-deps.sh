@@ -14,6 +14,7 @@ PACKAGES=(
   libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev
+  libmicrohttpd-dev
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
   kcat curl procps util-linux python3 python3-venv python3-yaml openssl docker-compose

@@ -15,6 +15,7 @@
 #include "sidecar/common/mutex.h"
 #include "sidecar/metrics/prometheus_text.h"
 #include "sidecar/metrics/sidecar_metrics.h"
+#include "tests/support/raw_http.h"
 
 namespace kafka_sidecar {
 namespace {
@@ -271,6 +272,157 @@ TEST(AdminServerStartTest, MalformedListenIsAnErrorNamingTheKey) {
     EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << listen;
     EXPECT_TRUE(absl::StartsWith(server.status().message(), "server.http_listen: "))
         << server.status();
+  }
+}
+
+// What a client can hold: raw sockets playing slow, idle and endless
+// clients against the limits in AdminServerOptions.
+class AdminServerLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HealthStatus h;
+    h.live = true;
+    h.ready = true;
+    health_.Set(h);
+  }
+
+  void Start(const AdminServerOptions& options) {
+    auto server = AdminServer::Start("127.0.0.1:0", stats_, health_, metrics_, options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  int port() const { return server_->port(); }
+
+  FakeStats stats_;
+  FakeHealth health_;
+  FakeMetrics metrics_;
+  std::unique_ptr<AdminServer> server_;
+};
+
+using testing::AwaitClosedByPeer;
+using testing::ConnectTo;
+using testing::SendAll;
+using testing::Socket;
+using testing::TimedGet;
+
+TEST_F(AdminServerLimitsTest, HeadersTrickledInAreCutAtTheRequestDeadline) {
+  AdminServerOptions options;
+  options.request_deadline = absl::Milliseconds(500);
+  Start(options);
+  Socket s = ConnectTo(port());
+  ASSERT_TRUE(s.valid());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(SendAll(s.fd(), "GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  // A header line every 100 ms restarts any idle timeout; only a deadline
+  // for the whole request ends it.
+  bool closed = false;
+  for (int line = 0; !closed && absl::Now() - start < absl::Seconds(5); ++line) {
+    SendAll(s.fd(), absl::StrCat("X-Slow-", line, ": x\r\n"));
+    closed = AwaitClosedByPeer(s.fd(), absl::Milliseconds(100));
+  }
+  const absl::Duration elapsed = absl::Now() - start;
+  ASSERT_TRUE(closed) << "still open after " << elapsed;
+  EXPECT_GE(elapsed, absl::Milliseconds(450));
+  EXPECT_LT(elapsed, absl::Seconds(2));
+}
+
+TEST_F(AdminServerLimitsTest, SilentConnectionIsCutAtTheRequestDeadline) {
+  AdminServerOptions options;
+  options.request_deadline = absl::Milliseconds(500);
+  Start(options);
+  const absl::Time start = absl::Now();
+  Socket s = ConnectTo(port());
+  ASSERT_TRUE(s.valid());
+  ASSERT_TRUE(AwaitClosedByPeer(s.fd(), absl::Seconds(4)));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(450));
+}
+
+TEST_F(AdminServerLimitsTest, RequestWithinTheLimitsIsAnswered) {
+  Start(AdminServerOptions());
+  // A few KiB of headers (cookies, tracing) fit in the default 16 KiB.
+  Socket s = ConnectTo(port());
+  ASSERT_TRUE(s.valid());
+  ASSERT_TRUE(SendAll(s.fd(), absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: ",
+                                           std::string(6 * 1024, 'c'), "\r\n\r\n")));
+  std::string answer;
+  ASSERT_TRUE(AwaitClosedByPeer(s.fd(), absl::Seconds(5), &answer));
+  EXPECT_EQ(testing::StatusOf(answer), 200) << answer.substr(0, 200);
+}
+
+TEST_F(AdminServerLimitsTest, EndlessHeadersAreCutAndMemoryStaysFlat) {
+  Start(AdminServerOptions());
+  const int64_t rss_before = testing::RssKib();
+  ASSERT_GT(rss_before, 0);
+  constexpr int64_t kMaxBytes = int64_t{64} << 20;
+  const testing::EndlessHeadersResult r =
+      testing::SendEndlessHeaders(port(), kMaxBytes, absl::Seconds(20));
+  const int64_t rss_after = testing::RssKib();
+  EXPECT_TRUE(r.closed_by_server) << r.bytes_sent << " bytes sent";
+  // What the kernel's socket buffers took before the close was noticed;
+  // the server itself keeps at most its 16 KiB.
+  EXPECT_LT(r.bytes_sent, int64_t{8} << 20);
+  if (!r.received.empty()) {
+    EXPECT_EQ(testing::StatusOf(r.received), 431) << r.received;
+  }
+  EXPECT_LT(rss_after - rss_before, 20 * 1024) << "KiB";
+  // And the server still answers.
+  EXPECT_EQ(TimedGet(port(), "/healthz").status, 200);
+}
+
+TEST_F(AdminServerLimitsTest, WhenAllConnectionsAreTakenTheOldestIsClosed) {
+  AdminServerOptions options;
+  options.max_connections = 8;
+  Start(options);
+  std::vector<Socket> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(ConnectTo(port()));
+    ASSERT_TRUE(idle.back().valid());
+  }
+  // The eighth took the last slot: the first makes room.
+  EXPECT_TRUE(AwaitClosedByPeer(idle[0].fd(), absl::Seconds(2)));
+  const testing::TimedResponse r = TimedGet(port(), "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_LT(r.elapsed, absl::Seconds(1));
+  // The probe displaced the next oldest, and no more.
+  EXPECT_TRUE(AwaitClosedByPeer(idle[1].fd(), absl::Seconds(2)));
+  EXPECT_FALSE(AwaitClosedByPeer(idle[7].fd(), absl::Milliseconds(300)));
+}
+
+TEST_F(AdminServerLimitsTest, AFloodDisplacesItsOwnConnectionsFirst) {
+  AdminServerOptions options;
+  options.max_connections = 8;
+  Start(options);
+  // The oldest connection, from 127.0.0.1; then a flood from 127.0.0.2.
+  Socket own = ConnectTo(port());
+  ASSERT_TRUE(own.valid());
+  std::vector<Socket> flood;
+  for (int i = 0; i < 20; ++i) {
+    flood.push_back(ConnectTo(port(), "127.0.0.1", "127.0.0.2"));
+    ASSERT_TRUE(flood.back().valid());
+  }
+  EXPECT_TRUE(AwaitClosedByPeer(flood[0].fd(), absl::Seconds(2)));
+  EXPECT_FALSE(AwaitClosedByPeer(own.fd(), absl::Milliseconds(300)));
+  const testing::TimedResponse r = TimedGet(port(), "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_LT(r.elapsed, absl::Seconds(1));
+}
+
+TEST_F(AdminServerLimitsTest, ProbesAreAnsweredWithinASecondUnderSlowClientsAndAnIdleFlood) {
+  Start(AdminServerOptions());  // production limits
+  testing::SlowHeaderClients slow(port(), 4, absl::Milliseconds(200));
+  ASSERT_EQ(slow.connected(), 4);
+  std::vector<Socket> idle;
+  for (int i = 0; i < 200; ++i) {
+    idle.push_back(ConnectTo(port()));
+    ASSERT_TRUE(idle.back().valid()) << i;
+  }
+  for (int i = 0; i < 10; ++i) {
+    for (const char* path : {"/healthz", "/readyz"}) {
+      const testing::TimedResponse r = TimedGet(port(), path, absl::Seconds(3));
+      EXPECT_EQ(r.status, 200) << path << " " << i;
+      EXPECT_LT(r.elapsed, absl::Seconds(1)) << path << " " << i;
+    }
   }
 }
 
