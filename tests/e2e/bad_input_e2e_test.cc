@@ -895,7 +895,10 @@ TEST_F(BadInputE2eTest, NonsenseSettlementsAreCountedAndNeverMoveACommit) {
 // be too large to deliver, and the client would see RESOURCE_EXHAUSTED or
 // INTERNAL instead), is not logged whole, and never reaches GetStats.
 
-TEST_F(BadInputE2eTest, MegabyteNamesGetAShortInvalidArgumentAndGoNowhere) {
+// Part of the hostile-peer suite (ctest -R Hostile).
+class HostileInputE2eTest : public BadInputE2eTest {};
+
+TEST_F(HostileInputE2eTest, MegabyteNamesGetAShortInvalidArgumentAndGoNowhere) {
   const std::string topic = Unique("topic");
   const std::string group = Unique("group");
   absl::StatusOr<Offsets> none = PrepareTopic(topic, 2, 0);
@@ -963,6 +966,49 @@ TEST_F(BadInputE2eTest, MegabyteNamesGetAShortInvalidArgumentAndGoNowhere) {
   absl::StatusOr<int> exit_code = sidecar->Terminate(absl::Seconds(30));
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 0);
+}
+
+// An Extend of 4,294,967,295 ms (49 days, the largest uint32) used to park
+// a batch, and its partition's commit, for that long. It is cut to
+// processing.max_extension_ms: the batch times out and comes again.
+TEST_F(HostileInputE2eTest, FortyNineDayExtendIsCutToTheMaximumExtension) {
+  const std::string topic = Unique("topic");
+  const std::string group = Unique("group");
+  absl::StatusOr<Offsets> end = PrepareTopic(topic, 1, 5);
+  ASSERT_TRUE(end.ok()) << end.status();
+  SidecarProcess* sidecar = StartSidecar(Options(
+      group, {topic},
+      {{"processing.ack_timeout_ms", "1000"}, {"processing.max_extension_ms", "2000"}}));
+  ASSERT_NE(sidecar, nullptr);
+  TestHandler handler(HoldAll());
+  ASSERT_TRUE(handler.Connect(sidecar->grpc_target()).ok());
+  ASSERT_TRUE(handler.WaitFor([](const HandlerState& s) { return !s.held.empty(); },
+                              absl::Seconds(30)));
+  const v1::Batch batch = handler.Snapshot().held.begin()->second;
+  v1::ConsumeRequest extend;
+  extend.mutable_extend()->add_batch_ids(batch.batch_id());
+  extend.mutable_extend()->set_extend_ms(4294967295u);
+  ASSERT_TRUE(handler.Send(extend));
+  const absl::Time sent = absl::Now();
+
+  // Redelivered once the 2 s cap runs out; never before the ack timeout.
+  const int64_t first = batch.messages(0).offset();
+  ASSERT_TRUE(handler.WaitFor(
+      [&](const HandlerState& s) {
+        auto it = s.received.find({topic, 0});
+        if (it == s.received.end()) return false;
+        for (const ReceivedMessage& m : it->second) {
+          if (m.offset == first && m.delivery_attempt == 2) return true;
+        }
+        return false;
+      },
+      absl::Seconds(20)))
+      << "the 49-day Extend held the batch";
+  EXPECT_GE(absl::Now() - sent, absl::Milliseconds(1500));
+  EXPECT_TRUE(PollUntil(
+      [&] { return absl::StrContains(sidecar->log(), "processing.max_extension_ms"); },
+      absl::Seconds(5)))
+      << "the cut was not logged";
 }
 
 }  // namespace

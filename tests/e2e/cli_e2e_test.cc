@@ -115,7 +115,11 @@ TEST_F(CliTest, ValidateRejectsABadValueNamingKeyAndSource) {
 // kafka.properties go through librdkafka's own checks, as at start-up: a
 // value or a name librdkafka refuses fails --validate (exit 2, key named,
 // never a secret's value), and a good file still passes.
-TEST_F(CliTest, ValidateChecksKafkaPropertiesAsStartUpWould) {
+// Part of the hostile-peer suite (ctest -R Hostile): a configuration that
+// --validate passed used to fail the real start.
+class HostileValidateE2eTest : public CliTest {};
+
+TEST_F(HostileValidateE2eTest, ValidateChecksKafkaPropertiesAsStartUpWould) {
   const std::string bad_value = WriteFile(
       "bad-value.yaml", "kafka:\n  topics: [orders]\n  properties: {fetch.max.bytes: banana}\n");
   const Result value = Run({"--config", bad_value, "--validate"});
