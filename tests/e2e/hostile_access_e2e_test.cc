@@ -25,6 +25,7 @@
 #include "kafka_sidecar/v1/sidecar.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/e2e_test_base.h"
+#include "tests/support/bound_socket.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/ports.h"
 #include "tests/support/temp_dir.h"
@@ -36,29 +37,6 @@ namespace {
 constexpr int kPartitions = 2;
 
 std::string Quoted(const std::string& s) { return absl::StrCat("\"", s, "\""); }
-
-// A listening Unix socket at `path`, as another process would hold it.
-class ForeignSocket {
- public:
-  static absl::StatusOr<std::unique_ptr<ForeignSocket>> Listen(const std::string& path) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-    std::unique_ptr<ForeignSocket> s(new ForeignSocket(fd));
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::listen(fd, 8) != 0) {
-      return absl::InternalError(absl::StrCat("bind/listen ", path, ": ", std::strerror(errno)));
-    }
-    return s;
-  }
-  ~ForeignSocket() { ::close(fd_); }
-
- private:
-  explicit ForeignSocket(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 ino_t InodeOf(const std::string& path) {
   struct stat st {};
@@ -77,32 +55,6 @@ absl::StatusOr<std::pair<int, std::map<std::string, bool>>> Probe(int port,
   std::map<std::string, bool> checks;
   for (const nlohmann::json& c : body["checks"]) checks[c.value("name", "")] = c.value("ok", false);
   return std::make_pair(r->status, checks);
-}
-
-struct CallResult {
-  grpc::Status status;
-  std::vector<TopicPartitionKey> acted;
-};
-
-// One PausePartitions / ResumePartitions call; `credentials` null = plaintext.
-CallResult SetPaused(const std::string& target, const TopicPartitionKey& tp, bool paused,
-                     std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr) {
-  auto stub = v1::ConsumerSidecar::NewStub(grpc::CreateChannel(
-      target, credentials != nullptr ? credentials : grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  v1::PartitionsRequest request;
-  v1::TopicPartition* p = request.add_partitions();
-  p->set_topic(tp.first);
-  p->set_partition(tp.second);
-  v1::PartitionsResponse response;
-  CallResult result;
-  result.status = paused ? stub->PausePartitions(&ctx, request, &response)
-                         : stub->ResumePartitions(&ctx, request, &response);
-  for (const v1::TopicPartition& t : response.partitions()) {
-    result.acted.emplace_back(t.topic(), t.partition());
-  }
-  return result;
 }
 
 class HostileAccessTest : public E2eTest {
@@ -202,7 +154,7 @@ TEST_F(HostileSocketE2eTest, ReplacedSocketFailsReadinessAndShutdownLeavesItAlon
 
   // Another process unlinks the socket and binds its own at the path.
   ASSERT_EQ(::unlink(path.c_str()), 0);
-  absl::StatusOr<std::unique_ptr<ForeignSocket>> foreign = ForeignSocket::Listen(path);
+  absl::StatusOr<std::unique_ptr<BoundSocket>> foreign = BoundSocket::Bind(path, true);
   ASSERT_TRUE(foreign.ok()) << foreign.status();
   const ino_t foreign_inode = InodeOf(path);
 
@@ -231,24 +183,24 @@ TEST_F(HostileOperatorE2eTest, OperatorListenerOnlyMeansRefusedOnTheMainListener
       << "partitions never assigned";
 
   const TopicPartitionKey p0{topic, 0};
-  CallResult denied = SetPaused(main_target, p0, true);
-  EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-      << denied.status.error_message();
-  EXPECT_TRUE(absl::StrContains(denied.status.error_message(), "server.operator_listen"))
-      << denied.status.error_message();
+  absl::StatusOr<std::vector<TopicPartitionKey>> denied =
+      SetPartitionsPaused(main_target, {p0}, true);
+  EXPECT_TRUE(absl::IsPermissionDenied(denied.status())) << denied.status();
+  EXPECT_TRUE(absl::StrContains(denied.status().message(), "server.operator_listen"))
+      << denied.status();
   absl::StatusOr<v1::GetStatsResponse> stats = GetStats(main_target);
   ASSERT_TRUE(stats.ok()) << stats.status() << " (GetStats must stay open)";
   for (const v1::PartitionStats& p : stats->partitions()) EXPECT_FALSE(p.paused()) << p.partition();
 
-  CallResult allowed = SetPaused(operator_target, p0, true);
-  ASSERT_TRUE(allowed.status.ok()) << allowed.status.error_message();
-  EXPECT_EQ(allowed.acted, std::vector<TopicPartitionKey>{p0});
+  absl::StatusOr<std::vector<TopicPartitionKey>> allowed =
+      SetPartitionsPaused(operator_target, {p0}, true);
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  EXPECT_EQ(*allowed, std::vector<TopicPartitionKey>{p0});
   EXPECT_TRUE(AwaitPartition(main_target, topic,
                              [](const v1::PartitionStats& p) { return p.paused(); }));
 
-  EXPECT_EQ(SetPaused(main_target, p0, false).status.error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(SetPaused(operator_target, p0, false).status.ok());
+  EXPECT_TRUE(absl::IsPermissionDenied(SetPartitionsPaused(main_target, {p0}, false).status()));
+  ASSERT_TRUE(SetPartitionsPaused(operator_target, {p0}, false).ok());
   EXPECT_TRUE(AwaitPartition(main_target, topic,
                              [](const v1::PartitionStats& p) { return !p.paused(); }));
   EXPECT_TRUE(absl::StrContains(sidecar->log(), "refused PausePartitions")) << sidecar->log();
@@ -277,15 +229,18 @@ TEST_F(HostileOperatorE2eTest, TlsIdentitiesAllowListedCertificateOnly) {
   ASSERT_TRUE(AwaitPartition(target, topic, [](const auto&) { return true; }, *handler));
 
   const TopicPartitionKey p0{topic, 0};
-  CallResult denied = SetPaused(target, p0, true, *handler);  // CN e2e-handler, no SAN
-  EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-      << denied.status.error_message();
-  EXPECT_TRUE(absl::StrContains(denied.status.error_message(), "server.operator_identities"))
-      << denied.status.error_message();
+  // CN e2e-handler, no SAN.
+  absl::StatusOr<std::vector<TopicPartitionKey>> denied =
+      SetPartitionsPaused(target, {p0}, true, absl::Seconds(10), *handler);
+  EXPECT_TRUE(absl::IsPermissionDenied(denied.status())) << denied.status();
+  EXPECT_TRUE(absl::StrContains(denied.status().message(), "server.operator_identities"))
+      << denied.status();
 
-  CallResult allowed = SetPaused(target, p0, true, *op);  // SAN URI spiffe://e2e/operator
-  ASSERT_TRUE(allowed.status.ok()) << allowed.status.error_message();
-  EXPECT_EQ(allowed.acted, std::vector<TopicPartitionKey>{p0});
+  // SAN URI spiffe://e2e/operator.
+  absl::StatusOr<std::vector<TopicPartitionKey>> allowed =
+      SetPartitionsPaused(target, {p0}, true, absl::Seconds(10), *op);
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  EXPECT_EQ(*allowed, std::vector<TopicPartitionKey>{p0});
   EXPECT_TRUE(AwaitPartition(
       target, topic, [](const v1::PartitionStats& p) { return p.paused(); }, *handler));
 }

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_test_base.h"
+#include "tests/support/bound_socket.h"
 #include "tests/support/sidecar_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -34,33 +35,6 @@ std::string TlsOverride(const std::string& cert, const std::string& key,
   if (!client_ca.empty()) absl::StrAppend(&yaml, ", client_ca_file: \"", client_ca, "\"");
   return absl::StrCat(yaml, "}");
 }
-
-// A Unix socket bound at `path`; listening or not. Closing it leaves the
-// file behind, as a killed process does.
-class BoundSocket {
- public:
-  static absl::StatusOr<std::unique_ptr<BoundSocket>> Bind(const std::string& path,
-                                                           bool listen) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-    auto socket = std::unique_ptr<BoundSocket>(new BoundSocket(fd));
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-      return absl::InternalError(absl::StrCat("bind ", path, ": ", std::strerror(errno)));
-    }
-    if (listen && ::listen(fd, 8) != 0) {
-      return absl::InternalError(absl::StrCat("listen ", path, ": ", std::strerror(errno)));
-    }
-    return socket;
-  }
-  ~BoundSocket() { ::close(fd_); }
-
- private:
-  explicit BoundSocket(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 bool Accepts(const std::string& path) {
   sockaddr_un addr{};

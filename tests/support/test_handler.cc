@@ -379,9 +379,9 @@ std::optional<grpc::Status> TestHandler::finish_status() const {
 
 absl::StatusOr<std::vector<TopicPartitionKey>> SetPartitionsPaused(
     const std::string& target, const std::vector<TopicPartitionKey>& partitions, bool paused,
-    absl::Duration timeout) {
-  auto stub = v1::ConsumerSidecar::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    absl::Duration timeout, std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  auto stub = v1::ConsumerSidecar::NewStub(grpc::CreateChannel(
+      target, credentials != nullptr ? credentials : grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   v1::PartitionsRequest request;

@@ -175,10 +175,11 @@ class TestHandler {
 };
 
 // One PausePartitions (paused) or ResumePartitions call; returns the
-// partitions the sidecar acted on.
+// partitions the sidecar acted on. `credentials` null = plaintext.
 absl::StatusOr<std::vector<TopicPartitionKey>> SetPartitionsPaused(
     const std::string& target, const std::vector<TopicPartitionKey>& partitions, bool paused,
-    absl::Duration timeout = absl::Seconds(5));
+    absl::Duration timeout = absl::Seconds(5),
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 // One GetStats call with a deadline; `credentials` null = plaintext.
 absl::StatusOr<v1::GetStatsResponse> GetStats(
